@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources of the monitoring stack, and the platforms they run on."""

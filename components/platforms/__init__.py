@@ -1,0 +1,17 @@
+"""Platforms run workloads described by `content.plan.ServicePlan`; components never know
+which platform they talk to."""
+
+from __future__ import annotations
+
+from typing import Mapping, Protocol
+
+import pulumi
+
+from content.plan import ServicePlan
+
+
+class Platform(Protocol):
+    network_name: pulumi.Output[str]
+
+    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> None:
+        """Declare the workload of `plan` (and its volumes and files) as children of `parent`."""

@@ -1,0 +1,139 @@
+"""The Docker platform (pulumi-docker): one private network, and per service an image, a
+config volume that the files are uploaded into, a data volume where the service keeps state,
+and the container with its limits, healthcheck and hardening."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Mapping
+
+import pulumi
+import pulumi_docker as docker
+
+from config.settings import Settings
+from config.units import size_megabytes
+from content.integrations.base import CONFIG_DIR
+from content.plan import SecretFile, ServicePlan
+
+UI_SERVICES = ("prometheus", "alertmanager", "grafana")
+
+
+def config_digest(plan: ServicePlan) -> str:
+    """Digest of what lands in the config volume. It names the volume, so a change of files
+    gives a fresh volume (no stale rule files) and replaces the container; the secret files
+    count by path only, to keep the volume name out of secret territory."""
+    h = hashlib.sha256()
+    for path, content in sorted(plan.files.items()):
+        h.update(path.encode() + b"\0" + content.encode() + b"\0")
+    for secret in sorted(s.path for s in plan.secret_files):
+        h.update(secret.encode() + b"\0")
+    return h.hexdigest()[:10]
+
+
+def _secret_content(secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
+    values = [secrets[key] for key in secret.keys]
+    return pulumi.Output.secret(pulumi.Output.all(*values).apply(lambda v: secret.render(*v)))
+
+
+class DockerPlatform:
+    def __init__(self, name: str, settings: Settings, parent: pulumi.Resource):
+        self.settings = settings
+        self.prefix = settings.network_name or f"monstack-{settings.environment}"
+        self.network = docker.Network(
+            f"{name}-network",
+            name=self.prefix,
+            driver="bridge",
+            labels=[docker.NetworkLabelArgs(label="monstack.environment", value=settings.environment)],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        self.network_name = self.network.name
+
+    def _labels(self, plan: ServicePlan) -> list[docker.ContainerLabelArgs]:
+        labels = {
+            "monstack.service": plan.name,
+            "monstack.environment": self.settings.environment,
+            "monstack.cluster": self.settings.cluster,
+            # The offline preview writes a container's config volume to OUTDIR/<bundle-dir>.
+            "monstack.bundle-dir": plan.bundle_dir,
+            "monstack.config-dir": CONFIG_DIR,
+        }
+        return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
+
+    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> None:
+        settings, child = self.settings, pulumi.ResourceOptions(parent=parent)
+        rname = f"{parent._name}"  # children are named after their component
+        image = docker.RemoteImage(f"{rname}-image", name=plan.image, keep_locally=True, opts=child)
+
+        config_volume = docker.Volume(
+            f"{rname}-config",
+            name=f"{self.prefix}-{plan.name}-config-{config_digest(plan)}",
+            labels=[docker.VolumeLabelArgs(label="monstack.service", value=plan.name)],
+            opts=child,
+        )
+        mounts = [docker.ContainerMountArgs(target=CONFIG_DIR, type="volume", source=config_volume.name, read_only=False)]
+        if plan.data_path:
+            protect = settings.protect_data
+            data_volume = docker.Volume(
+                f"{rname}-data",
+                name=f"{self.prefix}-{plan.name}-data",
+                labels=[docker.VolumeLabelArgs(label="monstack.service", value=plan.name)],
+                opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
+            )
+            mounts.append(docker.ContainerMountArgs(target=plan.data_path, type="volume", source=data_volume.name))
+        for host_path, container_path in (plan.host_access.mounts if plan.host_access else ()):
+            mounts.append(docker.ContainerMountArgs(
+                target=container_path, source=host_path, type="bind", read_only=True,
+                bind_options=docker.ContainerMountBindOptionsArgs(propagation="rslave") if container_path == "/host" else None,
+            ))
+
+        uploads = [docker.ContainerUploadArgs(file=f"{CONFIG_DIR}/{path}", content=content)
+                   for path, content in sorted(plan.files.items())]
+        owner = (plan.user or "0:0").split(":")[0]
+        uploads += [docker.ContainerUploadArgs(
+            file=f"{CONFIG_DIR}/{secret.path}", content=_secret_content(secret, secrets),
+            owner=owner, permissions="0400",
+        ) for secret in plan.secret_files]
+
+        envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(plan.env.items())]
+        envs += [secrets[key].apply(lambda v, var=var: f"{var}={v}") for var, key in sorted(plan.secret_env.items())]
+
+        networks = [docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[plan.name])]
+        proxy_network = settings.exposure.proxy_network
+        if proxy_network and plan.name in UI_SERVICES:
+            networks.append(docker.ContainerNetworksAdvancedArgs(name=proxy_network, aliases=[f"{self.prefix}-{plan.name}"]))
+
+        limits, reservations = plan.resources.limits, plan.resources.reservations
+        privileged = bool(plan.host_access and plan.host_access.privileged)
+        hardened = settings.hardened and not privileged
+        docker.Container(
+            f"{rname}-container",
+            name=f"{self.prefix}-{plan.name}",
+            image=image.image_id,
+            command=list(plan.args) or None,
+            envs=envs or None,
+            uploads=uploads,
+            mounts=mounts,
+            networks_advanced=networks,
+            ports=[docker.ContainerPortArgs(internal=plan.port, external=plan.publish[1], ip=plan.publish[0])]
+            if plan.publish else None,
+            user=plan.user,
+            restart="unless-stopped",
+            memory=size_megabytes(limits.memory) if limits.memory else None,
+            memory_reservation=size_megabytes(reservations.memory) if reservations.memory else None,
+            cpus=f"{limits.cpu:g}" if limits.cpu else None,
+            # Docker has no CPU reservation outside swarm: a reservation becomes a relative weight.
+            cpu_shares=int(reservations.cpu * 1024) if reservations.cpu else None,
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=list(plan.health), interval="30s", timeout="10s", retries=3, start_period="30s",
+            ) if plan.health else None,
+            privileged=privileged or None,
+            pid_mode="host" if plan.host_access and plan.host_access.pid_host else None,
+            security_opts=["no-new-privileges:true"] if hardened else None,
+            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]) if hardened else None,
+            read_only=hardened and plan.read_only_root,
+            tmpfs={path: "rw,noexec,nosuid,size=64m" for path in plan.tmpfs} or None,
+            log_driver="json-file",
+            log_opts={"max-size": "10m", "max-file": "3"},
+            labels=self._labels(plan),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[config_volume]),
+        )

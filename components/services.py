@@ -1,0 +1,43 @@
+"""The ComponentResources of the stack: one class per service kind, all built on one
+mechanism (`ServiceComponent`), so Prometheus, Alertmanager, Grafana and every exporter
+are declared the same way and differ only in their plan and outputs."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+import pulumi
+
+from components.platforms import Platform
+from content.plan import ServicePlan
+
+PACKAGE = "monstack"
+
+
+class ServiceComponent(pulumi.ComponentResource):
+    kind = "Service"
+
+    def __init__(self, name: str, plan: ServicePlan, platform: Platform,
+                 secrets: Mapping[str, pulumi.Output[str]], opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{PACKAGE}:monitoring:{self.kind}", name, None, opts)
+        self.plan = plan
+        platform.run(plan, secrets, parent=self)
+        self.address = pulumi.Output.from_input(f"{plan.name}:{plan.port}")
+        """Address of the service on the stack's network."""
+        self.register_outputs({"address": self.address})
+
+
+class Prometheus(ServiceComponent):
+    kind = "Prometheus"
+
+
+class Alertmanager(ServiceComponent):
+    kind = "Alertmanager"
+
+
+class Grafana(ServiceComponent):
+    kind = "Grafana"
+
+
+class Exporter(ServiceComponent):
+    kind = "Exporter"

@@ -1,0 +1,72 @@
+"""`MonitoringStack`: the whole stack of one environment as a single ComponentResource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_random as random
+
+from components.platforms.docker import DockerPlatform
+from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus
+from config.loader import LoadedSettings
+from content.plan import build_plan
+from content.topology import Topology
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    loaded: LoadedSettings
+    """Validated settings of the stack, with where each secret comes from."""
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    prometheus_url: pulumi.Output[str]
+    """URL at which users reach Prometheus (through the proxy in prod)."""
+    alertmanager_url: pulumi.Output[str]
+    grafana_url: pulumi.Output[str]
+    network_name: pulumi.Output[str]
+    """The Docker network the services share; applications join it to be scraped by name."""
+
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{PACKAGE}:monitoring:MonitoringStack", name, None, opts)
+        loaded = args.loaded
+        settings = loaded.settings
+        plan = build_plan(settings, salt_seed=f"{loaded.project}/{loaded.stack}/{settings.web_user}")
+        secrets = self._secrets(name, loaded)
+        platform = DockerPlatform(name, settings, parent=self)
+
+        kinds = {"prometheus": Prometheus, "alertmanager": Alertmanager, "grafana": Grafana}
+        self.services = {
+            service.name: kinds.get(service.name, Exporter)(
+                f"{name}-{service.name}", service, platform, secrets, opts=pulumi.ResourceOptions(parent=self)
+            )
+            for service in plan.services
+        }
+        topology = Topology(settings)
+        self.prometheus_url = pulumi.Output.from_input(topology.external_url("prometheus"))
+        self.alertmanager_url = pulumi.Output.from_input(topology.external_url("alertmanager"))
+        self.grafana_url = pulumi.Output.from_input(topology.external_url("grafana"))
+        self.network_name = platform.network_name
+        self.register_outputs({
+            "prometheus_url": self.prometheus_url,
+            "alertmanager_url": self.alertmanager_url,
+            "grafana_url": self.grafana_url,
+            "network_name": self.network_name,
+        })
+
+    def _secrets(self, name: str, loaded: LoadedSettings) -> dict[str, pulumi.Output[str]]:
+        """Every secret as a secret Output: from the encrypted config, or (dev only) generated
+        once by pulumi-random and kept in the stack's state."""
+        config = pulumi.Config()
+        out: dict[str, pulumi.Output[str]] = {}
+        for key, source in sorted(loaded.secrets.items()):
+            if source.generated:
+                password = random.RandomPassword(
+                    f"{name}-{key}", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+                )
+                out[key] = pulumi.Output.secret(password.result)
+            else:
+                out[key] = config.require_secret(key)
+        return out

@@ -1,0 +1,1 @@
+"""Typed, validated settings of one stack (`Pulumi.<stack>.yaml`)."""

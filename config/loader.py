@@ -1,0 +1,146 @@
+"""Reading a stack's configuration from Pulumi and validating it as a whole.
+
+`load()` is the only place that touches `pulumi.Config`; everything below it works on the
+typed `Settings`. It reports every problem at once (bad values, unknown keys, missing or
+plaintext secrets) and raises before the program declares a single resource.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
+
+from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
+from config.settings import PROTECTED_ENVIRONMENTS, Settings
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where one secret comes from: the encrypted stack config, or generated (dev only)."""
+
+    key: str
+    purpose: str
+    generated: bool
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    secrets: dict[str, SecretSource]
+    project: str
+    stack: str
+
+    def secret(self, key: str) -> pulumi.Output[str]:
+        """The secret as a Pulumi secret Output (only for keys taken from config)."""
+        return pulumi.Config().require_secret(key)
+
+
+def all_config() -> dict[str, str]:
+    """Every config key of the run. Pulumi has no public listing API: the real language host
+    passes the config in PULUMI_CONFIG and the exec shim (or the mocks) load it into the
+    runtime's config map, which is where these two calls read it."""
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return merged
+
+
+def _decode(value: str) -> Any:
+    """Structured config arrives as JSON text, scalars as plain text ("10s", "true", "5")."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def raw_config(project: str) -> dict[str, Any]:
+    prefix = project + ":"
+    return {k[len(prefix):]: _decode(v) for k, v in sorted(all_config().items()) if k.startswith(prefix)}
+
+
+def _referenced_secrets(data: Any) -> set[str]:
+    """Names given in any `...Secret` field, found even when the settings do not validate,
+    so that those keys are not also reported as unknown."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.endswith("Secret") and isinstance(value, str):
+                found.add(value)
+            found |= _referenced_secrets(value)
+    elif isinstance(data, list):
+        for item in data:
+            found |= _referenced_secrets(item)
+    return found
+
+
+def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: str) -> LoadedSettings:
+    """Validate a stack's raw config; pure apart from nothing: testable without Pulumi."""
+    model_keys = {f.alias or n for n, f in Settings.model_fields.items()}
+    from config.settings import SECRET_KEYS
+
+    possible_secrets = set(SECRET_KEYS) | _referenced_secrets(raw)
+    data = {k: v for k, v in raw.items() if k not in possible_secrets or k in model_keys}
+    problems: list[Problem] = []
+    settings = None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        problems += problems_from_validation(error, data, Settings, stack)
+
+    secrets: dict[str, SecretSource] = {}
+    if settings is not None:
+        protected = settings.environment in PROTECTED_ENVIRONMENTS
+        for key, purpose in sorted(settings.secret_references().items()):
+            present = key in raw
+            if present and key not in secret_keys:
+                problems.append(Problem(
+                    key=key, value="(plaintext, not shown)",
+                    message=f"{purpose} is stored in plaintext; it must be a Pulumi secret",
+                    fix=f"pulumi config rm '{key}' --stack {stack} && "
+                        + set_command(stack, key, "<value>", secret=True),
+                ))
+            elif present:
+                secrets[key] = SecretSource(key, purpose, generated=False)
+            elif settings.generate_secrets and key in SECRET_KEYS and not protected:
+                secrets[key] = SecretSource(key, purpose, generated=True)
+            else:
+                problems.append(Problem(
+                    key=key, value=_ABSENT,
+                    message=f"{purpose} is required"
+                    + (f" in {settings.environment}" if protected else " (or set generateSecrets: true in dev)"),
+                    fix=set_command(stack, key, "<value>", secret=True),
+                ))
+    for key in sorted(set(raw) - model_keys - possible_secrets):
+        problems.append(Problem(
+            key=key, value=raw[key],
+            message="unknown key" + _near(key, model_keys | possible_secrets),
+            fix=f"pulumi config rm '{key}' --stack {stack}",
+        ))
+    if problems:
+        raise SettingsError(project, stack, problems)
+    assert settings is not None
+    return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack)
+
+
+def _near(key: str, choices: set[str]) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(key, sorted(choices), n=3)
+    return f"; did you mean {' or '.join(map(repr, near))}?" if near else ""
+
+
+def load() -> LoadedSettings:
+    """Settings of the running stack, or SettingsError listing every problem."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    secret_keys = {k[len(project) + 1:] for k in all_secret_keys() if k.startswith(project + ":")}
+    return validate(raw_config(project), secret_keys, project, stack)
+
+
+def all_secret_keys() -> set[str]:
+    """Keys the engine marked secret (decrypted `secure:` values)."""
+    keys = set(runtime_config.get_config_secret_keys_env() or [])
+    return keys | {k for k in all_config() if runtime_config.is_config_secret(k)}

@@ -1,0 +1,12 @@
+"""Registry of exporter integrations. Components, Prometheus and the rules iterate over it,
+so a new exporter is its module plus one line here (and its settings key)."""
+
+from __future__ import annotations
+
+from content.integrations.base import Exporter
+from content.integrations.blackbox import Blackbox
+from content.integrations.cadvisor import Cadvisor
+from content.integrations.node import Node
+from content.integrations.services import Mongodb, Mysql, Postgres, Redis
+
+EXPORTERS: tuple[Exporter, ...] = (Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox())

@@ -1,0 +1,20 @@
+"""Containers through cAdvisor, which needs root and the Docker host's state read-only."""
+
+from __future__ import annotations
+
+from content.integrations.base import Exporter, HostAccess
+
+
+class Cadvisor(Exporter):
+    key = "cadvisor"
+    title = "cAdvisor"
+    port = 8080
+    layer = "infrastructure"
+    # cAdvisor reads cgroups and the Docker state: upstream runs it privileged, as root.
+    user = None
+    read_only_root = False
+    host_access = HostAccess(
+        mounts=(("/", "/rootfs"), ("/var/run", "/var/run"), ("/sys", "/sys"),
+                ("/var/lib/docker", "/var/lib/docker"), ("/dev/disk", "/dev/disk")),
+        privileged=True,
+    )
