@@ -4,7 +4,8 @@ are declared the same way and differ only in their plan and outputs."""
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
+from typing import Optional
 
 import pulumi
 
@@ -21,7 +22,8 @@ class ServiceComponent(pulumi.ComponentResource):
                  secrets: Mapping[str, pulumi.Output[str]], opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:monitoring:{self.kind}", name, None, opts)
         self.plan = plan
-        platform.run(plan, secrets, parent=self)
+        self.workload = platform.run(plan, secrets, parent=self)
+        """The resource that runs the service on its platform."""
         self.address = pulumi.Output.from_input(f"{plan.name}:{plan.port}")
         """Address of the service on the stack's network."""
         self.register_outputs({"address": self.address})

@@ -16,7 +16,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
-from config.settings import PROTECTED_ENVIRONMENTS, Settings
+from config.settings import PROTECTED_ENVIRONMENTS, SECRET_KEYS, Settings
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,10 @@ def _referenced_secrets(data: Any) -> set[str]:
 
 
 def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: str) -> LoadedSettings:
-    """Validate a stack's raw config; pure apart from nothing: testable without Pulumi."""
+    """Validate a stack's raw config (key -> decoded value) without touching Pulumi, so that tests
+    and the preview exercise exactly the checks `pulumi up` runs. Unknown keys reach the model,
+    which rejects them with the nearest valid names."""
     model_keys = {f.alias or n for n, f in Settings.model_fields.items()}
-    from config.settings import SECRET_KEYS
-
     possible_secrets = set(SECRET_KEYS) | _referenced_secrets(raw)
     data = {k: v for k, v in raw.items() if k not in possible_secrets or k in model_keys}
     problems: list[Problem] = []
@@ -114,23 +114,10 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
                     + (f" in {settings.environment}" if protected else " (or set generateSecrets: true in dev)"),
                     fix=set_command(stack, key, "<value>", secret=True),
                 ))
-    for key in sorted(set(raw) - model_keys - possible_secrets):
-        problems.append(Problem(
-            key=key, value=raw[key],
-            message="unknown key" + _near(key, model_keys | possible_secrets),
-            fix=f"pulumi config rm '{key}' --stack {stack}",
-        ))
     if problems:
         raise SettingsError(project, stack, problems)
     assert settings is not None
     return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack)
-
-
-def _near(key: str, choices: set[str]) -> str:
-    import difflib
-
-    near = difflib.get_close_matches(key, sorted(choices), n=3)
-    return f"; did you mean {' or '.join(map(repr, near))}?" if near else ""
 
 
 def load() -> LoadedSettings:

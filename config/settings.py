@@ -70,7 +70,7 @@ class Resources(Model):
     reservations: Quantity = Quantity()
 
     @model_validator(mode="after")
-    def _reservation_within_limit(self) -> "Resources":
+    def _reservation_within_limit(self) -> Resources:
         lim, res = self.limits, self.reservations
         if lim.memory and res.memory and size_bytes(res.memory) > size_bytes(lim.memory):
             raise ValueError(
@@ -99,7 +99,7 @@ class PrometheusSettings(Model):
     resources: Resources = Resources()
 
     @model_validator(mode="after")
-    def _timeout_within_interval(self) -> "PrometheusSettings":
+    def _timeout_within_interval(self) -> PrometheusSettings:
         if duration_seconds(self.scrape_timeout) > duration_seconds(self.scrape_interval):
             raise ValueError(
                 f"scrapeTimeout {self.scrape_timeout} is longer than scrapeInterval {self.scrape_interval}; "
@@ -132,7 +132,7 @@ class Levels(Model):
     critical: Optional[Threshold] = None
 
     @model_validator(mode="after")
-    def _critical_above_warning(self) -> "Levels":
+    def _critical_above_warning(self) -> Levels:
         if self.warning and self.critical and self.critical.above < self.warning.above:
             raise ValueError(
                 f"critical.above {self.critical.above} is below warning.above {self.warning.above}; "
@@ -223,7 +223,7 @@ class Receiver(Model):
     password_secret: Optional[str] = Field(None, pattern=r"^[a-zA-Z][a-zA-Z0-9]*$", examples=["smtpPassword"])
 
     @model_validator(mode="after")
-    def _credentials_for_type(self) -> "Receiver":
+    def _credentials_for_type(self) -> Receiver:
         needed = {
             "webhook": ["url"],
             "slack": ["url_secret", "channel"],
@@ -250,7 +250,7 @@ class Alerting(Model):
     routing: Routing
 
     @model_validator(mode="after")
-    def _routes_name_receivers(self) -> "Alerting":
+    def _routes_name_receivers(self) -> Alerting:
         names = [r.name for r in self.receivers]
         if len(set(names)) != len(names):
             raise ValueError(f"receiver names repeat: {names}")
@@ -277,7 +277,7 @@ class Exposure(Model):
     proxy_network: Optional[str] = Field(None, examples=["edge"])
 
     @model_validator(mode="after")
-    def _proxy_needs_url(self) -> "Exposure":
+    def _proxy_needs_url(self) -> Exposure:
         if self.mode == "proxy" and not self.public_url:
             raise ValueError("mode proxy needs publicUrl (the address the reverse proxy serves, e.g. https://memeit.pro)")
         return self
@@ -317,7 +317,7 @@ class Settings(Model):
     images: Images = Images()
 
     @model_validator(mode="after")
-    def _environment_rules(self) -> "Settings":
+    def _environment_rules(self) -> Settings:
         if self.environment in PROTECTED_ENVIRONMENTS and self.generate_secrets:
             raise ValueError(
                 f"generateSecrets is only for dev; {self.environment} must have its secrets set "

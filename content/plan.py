@@ -5,8 +5,9 @@ platform; the offline preview and the tests read the same plan through the progr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 from config.settings import Resources, Settings
 from content import alertmanager, application, grafana, prometheus

@@ -136,10 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    finally:
-        shutdown()
     files, resources = write_preview(run, args.outdir)
     if not args.quiet:
         print_table(resources)
     print(f"wrote {len(files)} files and resources.json to {args.outdir}")
     return 0
+
+
+def cli() -> None:
+    """Entry point of scripts/preview: one run per process, then close the event loop."""
+    try:
+        code = main()
+    finally:
+        shutdown()
+    sys.exit(code)

@@ -3,7 +3,8 @@ which platform they talk to."""
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 import pulumi
 
@@ -13,5 +14,8 @@ from content.plan import ServicePlan
 class Platform(Protocol):
     network_name: pulumi.Output[str]
 
-    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> None:
-        """Declare the workload of `plan` (and its volumes and files) as children of `parent`."""
+    def run(
+        self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource
+    ) -> pulumi.CustomResource:
+        """Declare the workload of `plan` (and its volumes and files) as children of `parent`;
+        return the workload resource itself (a container, a StatefulSet, ...)."""

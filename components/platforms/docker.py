@@ -5,7 +5,7 @@ and the container with its limits, healthcheck and hardening."""
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_docker as docker
@@ -59,7 +59,7 @@ class DockerPlatform:
         }
         return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 
-    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> None:
+    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> docker.Container:
         settings, child = self.settings, pulumi.ResourceOptions(parent=parent)
         rname = f"{parent._name}"  # children are named after their component
         image = docker.RemoteImage(f"{rname}-image", name=plan.image, keep_locally=True, opts=child)
@@ -105,7 +105,7 @@ class DockerPlatform:
         limits, reservations = plan.resources.limits, plan.resources.reservations
         privileged = bool(plan.host_access and plan.host_access.privileged)
         hardened = settings.hardened and not privileged
-        docker.Container(
+        return docker.Container(
             f"{rname}-container",
             name=f"{self.prefix}-{plan.name}",
             image=image.image_id,
