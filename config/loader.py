@@ -93,6 +93,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
 
     secrets: dict[str, SecretSource] = {}
     if settings is not None:
+        problems += _image_problems(settings, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -118,6 +119,19 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         raise SettingsError(project, stack, problems)
     assert settings is not None
     return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack)
+
+
+def _image_problems(settings: Settings, stack: str) -> list[Problem]:
+    from content.images import UPSTREAM
+
+    return [
+        Problem(
+            key=f"images.overrides.{name}", value=ref,
+            message=f"no image is called {name!r}; images are: {', '.join(sorted(UPSTREAM))}",
+            fix=f"pulumi config rm --path 'images.overrides.{name}' --stack {stack}",
+        )
+        for name, ref in sorted(settings.images.overrides.items()) if name not in UPSTREAM
+    ]
 
 
 def load() -> LoadedSettings:

@@ -52,6 +52,7 @@ class SizeResult:
     plan_min_s: float
     resources: int
     prometheus_yml_bytes: int
+    bundle_bytes: int  # every file uploaded into a container (rules grow with applications too)
     rss_base_mb: float  # after imports and the warm-up run, before the timed runs
     rss_peak_mb: float
 
@@ -88,30 +89,28 @@ def measure(count: int, repeat: int) -> SizeResult:
     rss_base = _peak_rss_mb()
 
     full: list[float] = []
-    runs = []
     for _ in range(repeat):
         start = time.perf_counter()
         run = run_program(STACK, values, config.secret_keys)
         full.append(time.perf_counter() - start)
-        runs.append(run)
-    run = runs[-1]
-    del runs
 
     raw = {k: _decode(v) for k, v in values.items()}
     settings = validate(raw, set(config.secret_keys), PROJECT, STACK).settings
-    assert len(settings.applications) == count
+    if len(settings.applications) != count:  # a sanity check of the input, not a threshold
+        raise RuntimeError(f"expected {count} applications, the settings hold {len(settings.applications)}")
     plan: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         build_plan(settings, salt_seed="bench")
         plan.append(time.perf_counter() - start)
 
-    prometheus_yml = bundle_files(run.records).get(PROMETHEUS_YML, "")
+    files = bundle_files(run.records)
     return SizeResult(
         apps=count, repeat=repeat,
         full_median_s=statistics.median(full), full_min_s=min(full),
         plan_median_s=statistics.median(plan), plan_min_s=min(plan),
-        resources=len(run.records), prometheus_yml_bytes=len(prometheus_yml.encode()),
+        resources=len(run.records), prometheus_yml_bytes=len(files.get(PROMETHEUS_YML, "").encode()),
+        bundle_bytes=sum(len(content.encode()) for content in files.values()),
         rss_base_mb=rss_base, rss_peak_mb=_peak_rss_mb(),
     )
 
@@ -125,6 +124,14 @@ def _measure_in_child(count: int, repeat: int) -> SizeResult:
     return SizeResult(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def marginal_ms(result: SizeResult, previous: SizeResult | None, field: str) -> str:
+    """Milliseconds each application added since the previous size costs: flat when linear."""
+    if previous is None or result.apps == previous.apps:
+        return "-"
+    added = getattr(result, field) - getattr(previous, field)
+    return f"{1000 * added / (result.apps - previous.apps):.2f}"
+
+
 def _table(results: list[SizeResult]) -> list[str]:
     base = results[0]
 
@@ -132,21 +139,27 @@ def _table(results: list[SizeResult]) -> list[str]:
         return f"{(seconds / apps) / (base_seconds / base.apps):.2f}"
 
     header = ["apps", "runs", "full med s", "full min s", "plan med s", "plan min s", "resources",
-              "prom.yml B", "rss base MB", "rss peak MB", "full x", "full/app x", "plan/app x"]
+              "prom.yml B", "bundle B", "rss base MB", "rss peak MB", "full x", "full/app x", "plan/app x",
+              "full +ms/app", "plan +ms/app"]
     rows = [header]
+    previous: SizeResult | None = None
     for r in results:
         rows.append([
             str(r.apps), str(r.repeat),
             f"{r.full_median_s:.3f}", f"{r.full_min_s:.3f}", f"{r.plan_median_s:.4f}", f"{r.plan_min_s:.4f}",
-            str(r.resources), str(r.prometheus_yml_bytes), f"{r.rss_base_mb:.1f}", f"{r.rss_peak_mb:.1f}",
+            str(r.resources), str(r.prometheus_yml_bytes), str(r.bundle_bytes),
+            f"{r.rss_base_mb:.1f}", f"{r.rss_peak_mb:.1f}",
             f"{r.full_median_s / base.full_median_s:.2f}",
             per_app(r.full_median_s, base.full_median_s, r.apps),
             per_app(r.plan_median_s, base.plan_median_s, r.apps),
+            marginal_ms(r, previous, "full_median_s"), marginal_ms(r, previous, "plan_median_s"),
         ])
+        previous = r
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.append(f"medians of the runs; ratios ('x') are relative to {base.apps} applications "
-                 "('/app': time per application, 1.00 = linear scaling)")
+    lines.append(f"medians of the runs; 'x': relative to {base.apps} applications ('/app': time per application, "
+                 "1.00 = proportional; fixed costs push it below 1); '+ms/app': milliseconds per application added "
+                 "since the previous size (flat = linear)")
     return lines
 
 

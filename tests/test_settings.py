@@ -111,3 +111,16 @@ def test_receiver_without_credentials(raw_config):
     raw = raw_config("prod")
     del raw["alerting"]["receivers"][1]["keySecret"]
     assert "a pagerduty receiver needs keySecret" in "".join(problems("prod", raw).values())
+
+
+def test_image_override_of_unknown_image(raw_config):
+    raw = raw_config("dev")
+    raw["images"] = {"overrides": {"grafanna": "mirror/grafana:11.6.0"}}
+    message = problems("dev", raw)["images.overrides.grafanna"]
+    assert "no image is called 'grafanna'" in message and "grafana" in message
+
+
+def test_unknown_platform(raw_config):
+    raw = raw_config("dev")
+    raw["platform"] = "nomad"
+    assert "Input should be 'docker'" in problems("dev", raw)["platform"]
