@@ -283,6 +283,16 @@ class Exposure(Model):
         return self
 
 
+class WebTls(Model):
+    """TLS on Prometheus' and Alertmanager's own listeners (basic auth runs over it). The
+    certificate must name `prometheus`, `alertmanager` and `localhost`; Prometheus and Grafana
+    verify it against `ca` (the certificate itself when self-signed, as in dev)."""
+
+    certificate: str = Field(pattern=r"^-----BEGIN CERTIFICATE-----", examples=["-----BEGIN CERTIFICATE-----..."])
+    ca: Optional[str] = Field(None, pattern=r"^-----BEGIN CERTIFICATE-----")
+    key_secret: str = Field(pattern=r"^[a-zA-Z][a-zA-Z0-9]*$", examples=["webTlsKey"])
+
+
 class Images(Model):
     """Where images come from: `registry` replaces the upstream registry (mirrors, air-gapped
     sites); `overrides` pins one image to another reference entirely."""
@@ -306,6 +316,7 @@ class Settings(Model):
     generate_secrets: bool = False
     network_name: Optional[str] = Field(None, examples=["monitoring-dev"])
     web_user: str = Field("admin", min_length=1, pattern=r"^[^:\s]+$")
+    web_tls: Optional[WebTls] = None
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     grafana: GrafanaSettings = GrafanaSettings()
@@ -336,6 +347,8 @@ class Settings(Model):
                 key = getattr(receiver, field)
                 if key:
                     needed[key] = f"a credential of receiver {receiver.name!r}"
+        if self.web_tls:
+            needed[self.web_tls.key_secret] = "the private key of the web TLS certificate"
         for name in ("redis", "postgres", "mysql", "mongodb"):
             exporter = getattr(self.exporters, name)
             if exporter and exporter.enabled and exporter.password_secret:

@@ -17,7 +17,7 @@ from content.integrations.base import CONFIG_DIR, HostAccess
 from content.rules import Alert, RuleGroup, render_rule_file, target_down, watchdog
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
-from content.web import bcrypt_hash, web_config
+from content.web import TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, bcrypt_hash, web_config
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,14 @@ def _http_check(port: int, path: str) -> tuple[str, ...]:
     return ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}")
 
 
-def _authenticated_check(user: str, port: int, path: str) -> tuple[str, ...]:
+def _authenticated_check(user: str, scheme: str, port: int, path: str) -> tuple[str, ...]:
     """A healthcheck through basic auth that reads the password from its file at run time,
-    so the password is in neither the image, the command line nor the environment."""
+    so the password is in neither the image, the command line nor the environment. Over TLS
+    it skips verification: it talks to its own process on loopback, not to the certificate's name."""
     header = f'Authorization: Basic $(printf "%s:%s" "{user}" "$(cat {CONFIG_DIR}/secrets/web-password)" | base64)'
-    return ("CMD-SHELL", f"wget -q -O /dev/null --header \"{header}\" http://127.0.0.1:{port}{path} || exit 1")
+    insecure = "--no-check-certificate " if scheme == "https" else ""
+    url = f"{scheme}://127.0.0.1:{port}{path}"
+    return ("CMD-SHELL", f"wget -q {insecure}-O /dev/null --header \"{header}\" {url} || exit 1")
 
 
 def _self_monitoring(jobs: list[ScrapeJob]) -> list[RuleGroup]:
@@ -83,7 +86,12 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     topo = Topology(settings)
     web_user = settings.web_user
     web_password = SecretFile("secrets/web-password", ("webPassword",), lambda pw: pw)
-    web_yml = SecretFile("web.yml", ("webPassword",), lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed)))
+    tls = settings.web_tls
+    web_yml = SecretFile("web.yml", ("webPassword",),
+                         lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed), tls=bool(tls)))
+    # What Prometheus and Alertmanager need for TLS on their listeners, and Grafana to verify it.
+    tls_files = {TLS_CERT_FILE: tls.certificate, TLS_CA_FILE: tls.ca or tls.certificate} if tls else {}
+    tls_key = (SecretFile(TLS_KEY_FILE, (tls.key_secret,), lambda key: key),) if tls else ()
 
     services: list[ServicePlan] = []
     jobs: list[ScrapeJob] = []
@@ -144,10 +152,15 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         image=image_ref("prometheus", settings.images),
         port=INTERNAL_PORTS["prometheus"],
         args=tuple(prometheus.prometheus_args(settings, topo)),
-        files={"prometheus.yml": prometheus.prometheus_config(settings, topo, all_jobs, list(rule_files)), **rule_files},
-        secret_files=(web_yml, web_password),
+        files={
+            "prometheus.yml": prometheus.prometheus_config(settings, topo, all_jobs, list(rule_files)),
+            **rule_files,
+            **tls_files,
+        },
+        secret_files=(web_yml, web_password) + tls_key,
         data_path=prometheus.DATA_DIR,
-        health=_authenticated_check(web_user, INTERNAL_PORTS["prometheus"], f"{prom_prefix}/-/healthy"),
+        health=_authenticated_check(web_user, topo.scheme("prometheus"), INTERNAL_PORTS["prometheus"],
+                                    f"{prom_prefix}/-/healthy"),
         publish=topo.published_port("prometheus"),
         resources=settings.prometheus.resources,
     ))
@@ -163,10 +176,11 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         image=image_ref("alertmanager", settings.images),
         port=INTERNAL_PORTS["alertmanager"],
         args=tuple(alertmanager.alertmanager_args(settings, topo)),
-        files={"alertmanager.yml": alertmanager.alertmanager_config(settings)},
-        secret_files=(web_yml, web_password) + receiver_files,
+        files={"alertmanager.yml": alertmanager.alertmanager_config(settings), **tls_files},
+        secret_files=(web_yml, web_password) + tls_key + receiver_files,
         data_path=alertmanager.DATA_DIR,
-        health=_authenticated_check(web_user, INTERNAL_PORTS["alertmanager"], f"{am_prefix}/-/healthy"),
+        health=_authenticated_check(web_user, topo.scheme("alertmanager"), INTERNAL_PORTS["alertmanager"],
+                                    f"{am_prefix}/-/healthy"),
         publish=topo.published_port("alertmanager"),
         resources=settings.alertmanager.resources,
     ))
@@ -181,6 +195,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         files={
             "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
             "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
+            **({TLS_CA_FILE: tls_files[TLS_CA_FILE]} if tls else {}),
         },
         secret_files=(
             web_password,

@@ -6,10 +6,15 @@ from config.settings import Settings
 from content.integrations.base import CONFIG_DIR
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
+from content.web import TLS_CA_FILE
 from content.yamlio import dump
 
 DATA_DIR = "/prometheus"
 WEB_PASSWORD_FILE = "secrets/web-password"  # relative: resolved beside prometheus.yml
+
+
+def _ca_file(settings: Settings) -> str | None:
+    return TLS_CA_FILE if settings.web_tls else None
 
 
 def self_job(settings: Settings, topology: Topology) -> ScrapeJob:
@@ -18,6 +23,8 @@ def self_job(settings: Settings, topology: Topology) -> ScrapeJob:
         name="prometheus",
         targets=(f"localhost:{INTERNAL_PORTS['prometheus']}",),
         metrics_path=f"{prefix}/metrics",
+        scheme=topology.scheme("prometheus"),
+        ca_file=_ca_file(settings),
         interval=settings.prometheus.self_scrape_interval,
         basic_auth_user=settings.web_user,
         basic_auth_password_file=WEB_PASSWORD_FILE,
@@ -30,6 +37,8 @@ def alertmanager_job(settings: Settings, topology: Topology) -> ScrapeJob:
         name="alertmanager",
         targets=(f"{topology.host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}",),
         metrics_path=f"{prefix}/metrics",
+        scheme=topology.scheme("alertmanager"),
+        ca_file=_ca_file(settings),
         basic_auth_user=settings.web_user,
         basic_auth_password_file=WEB_PASSWORD_FILE,
     )
@@ -50,6 +59,7 @@ def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJ
             "alertmanagers": [{
                 "basic_auth": {"username": settings.web_user, "password_file": WEB_PASSWORD_FILE},
                 **({"path_prefix": am_prefix} if am_prefix else {}),
+                **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}} if settings.web_tls else {}),
                 "static_configs": [{"targets": [f"{topology.host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}"]}],
             }],
         },

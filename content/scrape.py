@@ -22,6 +22,7 @@ class ScrapeJob:
     probe_via: Optional[str] = None
     basic_auth_password_file: Optional[str] = None
     basic_auth_user: Optional[str] = None
+    ca_file: Optional[str] = None  # verify an https target against this CA
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
@@ -42,6 +43,8 @@ class ScrapeJob:
             job["params"] = {k: list(v) for k, v in self.params}
         if self.basic_auth_password_file:
             job["basic_auth"] = {"username": self.basic_auth_user, "password_file": self.basic_auth_password_file}
+        if self.ca_file:
+            job["tls_config"] = {"ca_file": self.ca_file}
         static: dict[str, Any] = {"targets": list(self.targets)}
         if self.labels:
             static["labels"] = dict(self.labels)

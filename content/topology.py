@@ -19,8 +19,12 @@ class Topology:
         """Address of a service on the platform network (Docker: the container alias)."""
         return service
 
+    def scheme(self, service: str) -> str:
+        """https where the service's own listener has TLS (Prometheus, Alertmanager)."""
+        return "https" if self.settings.web_tls and service in ("prometheus", "alertmanager") else "http"
+
     def internal_url(self, service: str) -> str:
-        return f"http://{self.host(service)}:{INTERNAL_PORTS[service]}{self.route_prefix(service).rstrip('/')}"
+        return f"{self.scheme(service)}://{self.host(service)}:{INTERNAL_PORTS[service]}{self.route_prefix(service).rstrip('/')}"
 
     def route_prefix(self, service: str) -> str:
         """Behind the reverse proxy each UI lives under its own sub-path (/prometheus, ...)."""
