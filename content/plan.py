@@ -140,7 +140,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs.append(job)
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
 
-    platform_jobs = [prometheus.self_job(settings, topo), prometheus.alertmanager_job(settings, topo)]
+    platform_jobs = prometheus.platform_jobs(settings, topo)
     rule_groups["monstack.yml"] = _self_monitoring(platform_jobs)
     all_jobs = platform_jobs + jobs
     rule_files = {f"rules/{name}": render_rule_file(groups, name) for name, groups in sorted(rule_groups.items())}

@@ -17,31 +17,25 @@ def _ca_file(settings: Settings) -> str | None:
     return TLS_CA_FILE if settings.web_tls else None
 
 
-def self_job(settings: Settings, topology: Topology) -> ScrapeJob:
-    prefix = topology.route_prefix("prometheus").rstrip("/")
-    return ScrapeJob(
-        name="prometheus",
-        targets=(f"localhost:{INTERNAL_PORTS['prometheus']}",),
-        metrics_path=f"{prefix}/metrics",
-        scheme=topology.scheme("prometheus"),
-        ca_file=_ca_file(settings),
-        interval=settings.prometheus.self_scrape_interval,
-        basic_auth_user=settings.web_user,
-        basic_auth_password_file=WEB_PASSWORD_FILE,
-    )
-
-
-def alertmanager_job(settings: Settings, topology: Topology) -> ScrapeJob:
-    prefix = topology.route_prefix("alertmanager").rstrip("/")
-    return ScrapeJob(
-        name="alertmanager",
-        targets=(f"{topology.host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}",),
-        metrics_path=f"{prefix}/metrics",
-        scheme=topology.scheme("alertmanager"),
-        ca_file=_ca_file(settings),
-        basic_auth_user=settings.web_user,
-        basic_auth_password_file=WEB_PASSWORD_FILE,
-    )
+def platform_jobs(settings: Settings, topology: Topology) -> list[ScrapeJob]:
+    """Scrape jobs of Prometheus itself and of Alertmanager, both behind basic auth (and TLS
+    when configured), under their route prefixes."""
+    jobs = []
+    for service, host, interval in (
+        ("prometheus", "localhost", settings.prometheus.self_scrape_interval),
+        ("alertmanager", topology.host("alertmanager"), None),
+    ):
+        jobs.append(ScrapeJob(
+            name=service,
+            targets=(f"{host}:{INTERNAL_PORTS[service]}",),
+            metrics_path=f"{topology.route_prefix(service).rstrip('/')}/metrics",
+            scheme=topology.scheme(service),
+            ca_file=_ca_file(settings),
+            interval=interval,
+            basic_auth_user=settings.web_user,
+            basic_auth_password_file=WEB_PASSWORD_FILE,
+        ))
+    return jobs
 
 
 def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJob], rule_files: list[str]) -> str:
