@@ -317,6 +317,11 @@ class Settings(Model):
     network_name: Optional[str] = Field(None, examples=["monitoring-dev"])
     web_user: str = Field("admin", min_length=1, pattern=r"^[^:\s]+$")
     web_tls: Optional[WebTls] = None
+    # Where docs/runbooks of this repository is served; every alert's runbook_url points there.
+    runbook_base_url: str = Field(
+        "https://github.com/monstack/monstack/blob/main/docs/runbooks", pattern=r"^https?://",
+        examples=["https://git.example.com/platform/monstack/-/blob/main/docs/runbooks"],
+    )
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     grafana: GrafanaSettings = GrafanaSettings()

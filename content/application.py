@@ -4,12 +4,8 @@ thresholds and `for` durations of the stack (the seed's third alert layer)."""
 from __future__ import annotations
 
 from config.settings import Application, Levels, Threshold
-from content.rules import Alert, RuleGroup, target_down
+from content.rules import Alert, RuleGroup, alert_prefix, target_down
 from content.scrape import ScrapeJob
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))
 
 
 def scrape_job(app: Application) -> ScrapeJob:
@@ -36,13 +32,13 @@ def _leveled(levels: Levels, make) -> list[Alert]:
 
 def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
     sel = job.selector
-    prefix = _camel(app.name)
-    out: list[Alert] = [target_down(app.name, sel, app.name, for_="1m")]
+    prefix = alert_prefix(app.name)
+    out: list[Alert] = [target_down(app.name, sel, app.name, for_="1m", runbook="application-down")]
     if app.queue:
         q = app.queue
         metric_sel = ",".join(s for s in (sel, q.selector) if s)
         out += _leveled(q, lambda sev, t: Alert(
-            name=f"{prefix}QueueDepthHigh",
+            name=f"{prefix}QueueDepthHigh", runbook="application-queue-depth-high",
             expr=f"max by (instance) ({q.metric}{{{metric_sel}}}) > {t.above:g}",
             for_=t.for_, severity=sev,
             summary=f"{app.name} queue depth above {t.above:g}",
@@ -55,7 +51,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         expr = (f"histogram_quantile({lat.quantile:g}, sum by (le) "
                 f"(rate({lat.histogram}_bucket{{{sel}}}[{lat.window}])))")
         out += _leveled(lat, lambda sev, t: Alert(
-            name=f"{prefix}JobLatencyHigh",
+            name=f"{prefix}JobLatencyHigh", runbook="application-job-latency-high",
             expr=f"{expr} > {t.above:g}",
             for_=t.for_, severity=sev,
             summary=f"{app.name} job {pct} latency above {t.above:g}s",
@@ -66,7 +62,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         errors = f'sum(rate({err.histogram}_count{{{sel},{err.status_label}="{err.error_value}"}}[{err.window}]))'
         total = f"sum(rate({err.histogram}_count{{{sel}}}[{err.window}]))"
         out += _leveled(err, lambda sev, t: Alert(
-            name=f"{prefix}JobErrorRatioHigh",
+            name=f"{prefix}JobErrorRatioHigh", runbook="application-job-error-ratio-high",
             expr=f"{errors} / {total} > {t.above:g}",
             for_=t.for_, severity=sev,
             summary=f"{app.name} job error ratio above {t.above:.0%}",

@@ -143,7 +143,10 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     platform_jobs = prometheus.platform_jobs(settings, topo)
     rule_groups["monstack.yml"] = _self_monitoring(platform_jobs)
     all_jobs = platform_jobs + jobs
-    rule_files = {f"rules/{name}": render_rule_file(groups, name) for name, groups in sorted(rule_groups.items())}
+    rule_files = {
+        f"rules/{name}": render_rule_file(groups, name, settings.runbook_base_url)
+        for name, groups in sorted(rule_groups.items())
+    }
 
     prom_prefix = topo.route_prefix("prometheus").rstrip("/")
     services.append(ServicePlan(

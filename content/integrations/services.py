@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from config.settings import ExporterSettings, ServiceExporterSettings
 from content.integrations.base import CONFIG_DIR, Exporter
-from content.rules import Alert
+from content.rules import Alert, alert_prefix
 from content.scrape import ScrapeJob
 
 
@@ -18,7 +18,7 @@ class ServiceExporter(Exporter):
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         return [Alert(
-            name=f"{self.title.replace(' ', '').replace('/', '')}Unreachable",
+            name=f"{alert_prefix(job.name)}Unreachable",
             expr=f"{self.up_metric}{{{job.selector}}} == 0",
             for_="1m", severity="critical",
             summary=f"{self.title} is unreachable from its exporter",
