@@ -94,6 +94,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
     secrets: dict[str, SecretSource] = {}
     if settings is not None:
         problems += _image_problems(settings, stack)
+        problems += _override_problems(settings, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -131,6 +132,25 @@ def _image_problems(settings: Settings, stack: str) -> list[Problem]:
             fix=f"pulumi config rm --path 'images.overrides.{name}' --stack {stack}",
         )
         for name, ref in sorted(settings.images.overrides.items()) if name not in UPSTREAM
+    ]
+
+
+def _override_problems(settings: Settings, stack: str) -> list[Problem]:
+    """Overrides must name generated rules; checked on the rules the content layer builds."""
+    from content.overrides import check_overrides
+    from content.plan import build_plan
+
+    if not settings.alert_overrides:
+        return []
+    generated = build_plan(settings, salt_seed="").generated_rule_groups
+    return [
+        Problem(
+            key=f"alertOverrides[{p.index}].{p.field}",
+            value=getattr(settings.alert_overrides[p.index], p.field.replace("for", "for_")),
+            message=p.message,
+            fix=f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
+        )
+        for p in check_overrides(generated, settings.alert_overrides)
     ]
 
 

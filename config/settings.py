@@ -159,6 +159,47 @@ class ErrorRatioAlerts(Levels):
     window: Duration = Field("5m", examples=["5m"])
 
 
+Severity = Literal["info", "warning", "critical"]
+
+
+class AlertOverride(Model):
+    """Changes one generated alert in this stack. `alert` and `severity` pick the rule: the
+    warning and the critical variant of one alert are told apart by `severity` (leave it out
+    only when the alert has one variant)."""
+
+    alert: str = Field(min_length=1, examples=["HostHighCpuLoad"])
+    severity: Optional[Severity] = Field(None, examples=["warning"])
+    disabled: bool = False
+    threshold: Optional[float] = Field(None, examples=[0.95])
+    for_: Optional[Duration] = Field(None, alias="for", examples=["15m"])
+    set_severity: Optional[Severity] = Field(None, examples=["critical"])
+    labels: dict[str, str] = Field(default_factory=dict, examples=[{"team": "platform"}])
+
+
+class FixtureSeries(Model):
+    """An input series of a custom rule's promtool case: a gauge at `value`, or a counter
+    growing by `value` per second when `rate` is true."""
+
+    series: str = Field(examples=['billing_failures_total{job="billing-api",instance="a:9000"}'])
+    value: float
+    rate: bool = False
+
+
+class CustomAlert(Model):
+    """An application's own alert. `$selector` in `expr` stands for the application's job
+    selector; `fire` and `quiet` are the series of its generated promtool cases."""
+
+    alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$", examples=["BillingFailures"])
+    expr: str = Field(min_length=1, examples=["rate(billing_failures_total{$selector}[5m]) > 0.1"])
+    for_: Duration = Field("5m", alias="for")
+    severity: Severity = "warning"
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    runbook_url: Optional[str] = Field(None, pattern=r"^https?://", examples=["https://wiki.example.com/billing"])
+    fire: list[FixtureSeries] = Field(min_length=1)
+    quiet: list[FixtureSeries] = Field(min_length=1)
+
+
 class Application(Model):
     """An application of the stack: one scrape job plus its business alerts."""
 
@@ -171,6 +212,7 @@ class Application(Model):
     queue: Optional[QueueAlerts] = None
     latency: Optional[LatencyAlerts] = None
     errors: Optional[ErrorRatioAlerts] = None
+    rules: list[CustomAlert] = Field(default_factory=list)
 
 
 class ExporterSettings(Model):
@@ -329,6 +371,7 @@ class Settings(Model):
     exporters: Exporters = Exporters()
     applications: list[Application] = Field(default_factory=list)
     alerting: Alerting
+    alert_overrides: list[AlertOverride] = Field(default_factory=list)
     exposure: Exposure = Exposure()
     images: Images = Images()
 

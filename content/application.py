@@ -1,11 +1,18 @@
-"""The stack's own applications: a scrape job each, and their business alerts at the
-thresholds and `for` durations of the stack (the seed's third alert layer)."""
+"""The stack's own applications: a scrape job each, recording rules for the expressions
+dashboards and alerts share, and business alerts at the thresholds and `for` durations of
+the stack (the seed's third alert layer), plus any custom rules the stack adds."""
 
 from __future__ import annotations
 
-from config.settings import Application, Levels, Threshold
-from content.rules import Alert, RuleGroup, alert_prefix, target_down
+from collections.abc import Callable
+from typing import Optional
+
+from config.settings import Application, CustomAlert, ErrorRatioAlerts, LatencyAlerts, Levels, Threshold
+from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of, target_down
 from content.scrape import ScrapeJob
+
+# Quantiles recorded for every latency histogram (dashboards plot all three).
+RECORDED_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def scrape_job(app: Application) -> ScrapeJob:
@@ -19,15 +26,78 @@ def scrape_job(app: Application) -> ScrapeJob:
     )
 
 
-def _leveled(levels: Levels, make) -> list[Alert]:
+def quantile_record(latency: LatencyAlerts, quantile: float) -> str:
+    """Name of the recorded quantile: `job:<histogram>:p95_rate5m` (level:metric:operations)."""
+    return f"job:{latency.histogram}:p{quantile * 100:g}_rate{latency.window}".replace(".", "_")
+
+
+def error_ratio_record(errors: ErrorRatioAlerts) -> str:
+    return f"job:{errors.histogram}:error_ratio_rate{errors.window}"
+
+
+def recording_rules(app: Application, job: ScrapeJob) -> list[Recording]:
+    sel, out = job.selector, []
+    if app.latency:
+        lat = app.latency
+        for quantile in sorted(set(RECORDED_QUANTILES) | {lat.quantile}):
+            out.append(Recording(
+                quantile_record(lat, quantile),
+                f"histogram_quantile({quantile:g}, sum by (job, le) (rate({lat.histogram}_bucket{{{sel}}}[{lat.window}])))",
+            ))
+    if app.errors:
+        err = app.errors
+        out.append(Recording(
+            error_ratio_record(err),
+            f'sum by (job) (rate({err.histogram}_count{{{sel},{err.status_label}="{err.error_value}"}}[{err.window}]))'
+            f" / sum by (job) (rate({err.histogram}_count{{{sel}}}[{err.window}]))",
+        ))
+    return out
+
+
+def _leveled(levels: Levels, make: Callable[[str, Threshold], Alert]) -> list[Alert]:
     """One alert per configured level; the warning and critical variants share a name, as
     the mixins write them, and are told apart by `severity`."""
     out = []
     for severity in ("warning", "critical"):
-        threshold: Threshold | None = getattr(levels, severity)
+        threshold: Optional[Threshold] = getattr(levels, severity)
         if threshold is not None:
             out.append(make(severity, threshold))
     return out
+
+
+def _latency_fixture(lat: LatencyAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:
+    """Observations all in the bucket (t/2, 2t] put the quantile well above t; all at or
+    below t/2 keep it well under."""
+
+    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
+        t = threshold or 1.0
+        buckets = {f"{t / 2:g}": 0.0 if fire else 1.0, f"{t * 2:g}": 1.0, "+Inf": 1.0}
+        return [Series(f"{lat.histogram}_bucket{labels_of(sel, le=le)}", rate, rate=True) for le, rate in buckets.items()]
+
+    return fixture
+
+
+def _error_fixture(err: ErrorRatioAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:
+    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
+        t = threshold or 0.1
+        failing = 3 * t if fire else t / 2  # ratio 3t/(1+3t) > t for any t < 2/3; t/2/(1+t/2) < t
+        return [Series(f"{err.histogram}_count{labels_of(sel, **{err.status_label: 'ok'})}", 1.0, rate=True),
+                Series(f"{err.histogram}_count{labels_of(sel, **{err.status_label: err.error_value})}", failing, rate=True)]
+
+    return fixture
+
+
+def custom_alert(app: Application, rule: CustomAlert, sel: str) -> Alert:
+    """A stack's own rule; `$selector` becomes the application's job selector."""
+
+    def fixture(_t: Optional[float], fire: bool) -> list[Series]:
+        return [Series(s.series, s.value, rate=s.rate) for s in (rule.fire if fire else rule.quiet)]
+
+    return Alert(
+        name=rule.alert, expr=rule.expr.replace("$selector", sel), for_=rule.for_, severity=rule.severity,
+        summary=rule.summary, description=rule.description, runbook=rule.runbook_url or "application-custom-rule",
+        fixture=fixture,
+    )
 
 
 def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
@@ -39,38 +109,45 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         metric_sel = ",".join(s for s in (sel, q.selector) if s)
         out += _leveled(q, lambda sev, t: Alert(
             name=f"{prefix}QueueDepthHigh", runbook="application-queue-depth-high",
-            expr=f"max by (instance) ({q.metric}{{{metric_sel}}}) > {t.above:g}",
-            for_=t.for_, severity=sev,
-            summary=f"{app.name} queue depth above {t.above:g}",
+            expr=f"max by (job, instance) ({q.metric}{{{metric_sel}}}) > $threshold",
+            threshold=t.above, for_=t.for_, severity=sev,
+            summary=f"{app.name} queue depth above $threshold",
             description="Queue depth on {{ $labels.instance }} is {{ $value }}"
-            f" (threshold {t.above:g} for {t.for_}).",
+            f" (threshold $threshold for {t.for_}).",
+            fixture=lambda threshold, fire: [Series(
+                f"{q.metric}{{{metric_sel},instance=\"app:8000\"}}",
+                (threshold or 0) + 5 if fire else (threshold or 0) - 1)],
         ))
     if app.latency:
         lat = app.latency
-        pct = f"p{round(lat.quantile * 100):d}"
-        expr = (f"histogram_quantile({lat.quantile:g}, sum by (le) "
-                f"(rate({lat.histogram}_bucket{{{sel}}}[{lat.window}])))")
+        pct = f"p{lat.quantile * 100:g}"
         out += _leveled(lat, lambda sev, t: Alert(
             name=f"{prefix}JobLatencyHigh", runbook="application-job-latency-high",
-            expr=f"{expr} > {t.above:g}",
-            for_=t.for_, severity=sev,
-            summary=f"{app.name} job {pct} latency above {t.above:g}s",
-            description=f"{pct} job latency is {{{{ $value | humanizeDuration }}}} (threshold {t.above:g}s for {t.for_}).",
+            expr=f"{quantile_record(lat, lat.quantile)}{{{sel}}} > $threshold",
+            threshold=t.above, for_=t.for_, severity=sev,
+            summary=f"{app.name} job {pct} latency above $threshold s",
+            description=f"{pct} job latency is {{{{ $value | humanizeDuration }}}} (threshold $threshold s for {t.for_}).",
+            fixture=_latency_fixture(lat, sel),
         ))
     if app.errors:
         err = app.errors
-        errors = f'sum(rate({err.histogram}_count{{{sel},{err.status_label}="{err.error_value}"}}[{err.window}]))'
-        total = f"sum(rate({err.histogram}_count{{{sel}}}[{err.window}]))"
         out += _leveled(err, lambda sev, t: Alert(
             name=f"{prefix}JobErrorRatioHigh", runbook="application-job-error-ratio-high",
-            expr=f"{errors} / {total} > {t.above:g}",
-            for_=t.for_, severity=sev,
-            summary=f"{app.name} job error ratio above {t.above:.0%}",
-            description=f"{{{{ $value | humanizePercentage }}}} of jobs fail (threshold {t.above:.0%} for {t.for_}).",
+            expr=f"{error_ratio_record(err)}{{{sel}}} > $threshold",
+            threshold=t.above, for_=t.for_, severity=sev,
+            summary=f"{app.name} job error ratio above $threshold",
+            description=f"{{{{ $value | humanizePercentage }}}} of jobs fail (threshold $threshold for {t.for_}).",
+            fixture=_error_fixture(err, sel),
         ))
+    out += [custom_alert(app, rule, sel) for rule in app.rules]
     return out
 
 
 def rule_groups(app: Application) -> list[RuleGroup]:
     job = scrape_job(app)
-    return [RuleGroup(name=app.name, rules=tuple(alerts(app, job)), layer="business")]
+    groups = []
+    records = recording_rules(app, job)
+    if records:
+        groups.append(RuleGroup(name=f"{app.name}-recording", rules=tuple(records), layer="business"))
+    groups.append(RuleGroup(name=app.name, rules=tuple(alerts(app, job)), layer="business"))
+    return groups

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from config.settings import Resources, Settings
-from content import alertmanager, application, grafana, prometheus
+from content import alertmanager, application, grafana, prometheus, self_monitoring
 from content.images import image_ref
 from content.integrations import EXPORTERS
 from content.integrations.base import CONFIG_DIR, HostAccess
-from content.rules import Alert, RuleGroup, render_rule_file, target_down, watchdog
+from content.overrides import apply_overrides
+from content.rules import RuleGroup, render_rule_file
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
 from content.web import TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, bcrypt_hash, web_config
@@ -55,7 +56,8 @@ class ServicePlan:
 class StackPlan:
     services: tuple[ServicePlan, ...]
     jobs: tuple[ScrapeJob, ...]
-    rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups
+    rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups, overrides applied
+    generated_rule_groups: dict[str, list[RuleGroup]]  # before the stack's overrides
 
     def service(self, name: str) -> ServicePlan:
         return next(s for s in self.services if s.name == name)
@@ -73,12 +75,6 @@ def _authenticated_check(user: str, scheme: str, port: int, path: str) -> tuple[
     insecure = "--no-check-certificate " if scheme == "https" else ""
     url = f"{scheme}://127.0.0.1:{port}{path}"
     return ("CMD-SHELL", f"wget -q {insecure}-O /dev/null --header \"{header}\" {url} || exit 1")
-
-
-def _self_monitoring(jobs: list[ScrapeJob]) -> list[RuleGroup]:
-    rules: list[Alert] = [watchdog()]
-    rules += [target_down(j.name, j.selector, j.name.capitalize()) for j in jobs]
-    return [RuleGroup(name="monstack-self", rules=tuple(rules), layer="infrastructure")]
 
 
 def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
@@ -141,7 +137,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
 
     platform_jobs = prometheus.platform_jobs(settings, topo)
-    rule_groups["monstack.yml"] = _self_monitoring(platform_jobs)
+    rule_groups["monstack.yml"] = self_monitoring.rule_groups(settings, platform_jobs)
+    generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     all_jobs = platform_jobs + jobs
     rule_files = {
         f"rules/{name}": render_rule_file(groups, name, settings.runbook_base_url)
@@ -212,4 +209,5 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
     ))
-    return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups)
+    return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups,
+                     generated_rule_groups=generated_rule_groups)

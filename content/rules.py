@@ -1,12 +1,19 @@
 """Alerting and recording rules as data, and the shared alert factories.
 
-Integrations return `RuleGroup`s; `render_rule_file` turns one into a promtool-checked file.
+Integrations return `RuleGroup`s; `render_rule_file` turns them into a promtool-checked file.
 Every alert gets a `severity`, a `summary`, a `description` and a `runbook_url`, added here
 once rather than repeated in every integration.
+
+An alert's threshold is data (`threshold`, written into `expr` where `$threshold` stands), so a
+stack can override it per rule, and each alert carries a `fixture`: the input series that make
+it fire, or keep it quiet, at whatever threshold it ends up with. The promtool tests are
+generated from those fixtures (content/alert_tests.py), never copied by hand.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -14,6 +21,28 @@ from content.yamlio import dump
 
 RUNBOOKS_DIR = "docs/runbooks"  # in this repository; `runbookBaseUrl` says where it is served
 SEVERITIES = ("info", "warning", "critical")
+THRESHOLD = "$threshold"  # stands in `expr`, `summary` and `description` for the threshold
+
+
+@dataclass(frozen=True)
+class Series:
+    """One input series of a promtool case: a gauge held at `value`, or with `rate=True` a
+    counter growing by `value` per second (what `rate()` then reads)."""
+
+    series: str
+    value: float
+    rate: bool = False
+    start: float = 0.0  # a counter's (or a drifting gauge's) first value; `value` may be negative
+
+
+# fixture(threshold, fire) -> the series that make the alert fire (fire=True) or stay quiet.
+Fixture = Callable[[Optional[float], bool], list[Series]]
+
+
+def number(value: float) -> str:
+    """A threshold as PromQL and people write it: 5, 0.05, 1e+09 -> 1000000000."""
+    text = f"{value:.10g}"
+    return str(int(value)) if "e" in text and value == int(value) else text
 
 
 @dataclass(frozen=True)
@@ -27,30 +56,50 @@ class Alert:
     labels: tuple[tuple[str, str], ...] = ()
     # Runbook page (docs/runbooks/<runbook>.md); alerts of one kind across applications share one.
     runbook: str = ""
+    threshold: Optional[float] = None
+    fixture: Optional[Fixture] = field(default=None, compare=False)
+    # Watchdog-style alerts fire by design: they have no quiet case.
+    always_fires: bool = False
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"alert {self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
+        if (THRESHOLD in self.expr) != (self.threshold is not None):
+            raise ValueError(f"alert {self.name}: `threshold` and the {THRESHOLD} token in expr go together")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What overrides name: the warning and critical variants of one alert differ here."""
+        return self.name, self.severity
 
     @property
     def runbook_page(self) -> str:
         return self.runbook or self.name.lower()
 
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"alert {self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
+    def _fill(self, text: str) -> str:
+        return text.replace(THRESHOLD, number(self.threshold)) if self.threshold is not None else text
+
+    def replace(self, **changes: Any) -> Alert:
+        return dataclasses.replace(self, **changes)
 
     def render(self, runbook_base: str) -> dict[str, Any]:
-        rule: dict[str, Any] = {"alert": self.name, "expr": self.expr}
+        rule: dict[str, Any] = {"alert": self.name, "expr": self._fill(self.expr)}
         if self.for_ not in ("0s", "0m", ""):
             rule["for"] = self.for_
         rule["labels"] = {"severity": self.severity, **dict(self.labels)}
         rule["annotations"] = {
-            "summary": self.summary,
-            "description": self.description,
-            "runbook_url": f"{runbook_base.rstrip('/')}/{self.runbook_page}.md",
+            "summary": self._fill(self.summary),
+            "description": self._fill(self.description),
+            "runbook_url": self.runbook if self.runbook.startswith(("http://", "https://"))
+            else f"{runbook_base.rstrip('/')}/{self.runbook_page}.md",
         }
         return rule
 
 
 @dataclass(frozen=True)
 class Recording:
+    """A recording rule named `level:metric:operations`, as the mixins name them."""
+
     record: str
     expr: str
 
@@ -63,8 +112,7 @@ class RuleGroup:
     name: str
     rules: tuple[Alert | Recording, ...]
     interval: Optional[str] = None
-    layer: str = "services"  # basic infrastructure, services or business (the seed's layers)
-    extra: dict[str, Any] = field(default_factory=dict)
+    layer: str = "services"  # infrastructure, services or business (the seed's three layers)
 
     def render(self, runbook_base: str) -> dict[str, Any]:
         group: dict[str, Any] = {"name": self.name}
@@ -72,6 +120,10 @@ class RuleGroup:
             group["interval"] = self.interval
         group["rules"] = [r.render(runbook_base) for r in self.rules]
         return group
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [r for r in self.rules if isinstance(r, Alert)]
 
 
 def render_rule_file(groups: list[RuleGroup], source: str, runbook_base: str) -> str:
@@ -84,6 +136,25 @@ def alert_prefix(job_name: str) -> str:
     return "".join(part.capitalize() for part in job_name.replace("_", "-").split("-"))
 
 
+def labels_of(selector: str, instance: str = "target:9100", **extra: str) -> str:
+    """Series labels for a fixture: the job's selector plus an instance and any others."""
+    pairs = [selector, f'instance="{instance}"'] + [f'{k}="{v}"' for k, v in extra.items()]
+    return "{" + ",".join(pairs) + "}"
+
+
+def gauge_fixture(metric: str, selector: str, above: bool = True, **extra: str) -> Fixture:
+    """Fixture of a `metric > threshold` (or `<` with above=False) alert on a gauge: the value sits
+    a margin beyond the threshold to fire, and as far on the safe side to stay quiet."""
+
+    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
+        t = threshold or 0.0
+        margin = max(abs(t) * 0.5, 1.0) if t >= 1 or t == 0 else abs(t) * 0.5
+        beyond = fire == above
+        return [Series(f"{metric}{labels_of(selector, **extra)}", t + margin if beyond else t - margin)]
+
+    return fixture
+
+
 def target_down(job_name: str, selector: str, title: str, for_: str = "2m", runbook: str = "") -> Alert:
     """The alert every scrape job gets: its target stopped answering."""
     return Alert(
@@ -94,6 +165,7 @@ def target_down(job_name: str, selector: str, title: str, for_: str = "2m", runb
         severity="critical",
         summary=f"{title} target is down",
         description=f"{title} target {{{{ $labels.instance }}}} of job {job_name} has not answered scrapes for {for_}.",
+        fixture=lambda _t, fire: [Series(f"up{labels_of(selector)}", 0 if fire else 1)],
     )
 
 
@@ -106,4 +178,6 @@ def watchdog() -> Alert:
         summary="Alerting pipeline heartbeat",
         description="This alert always fires. If the dead man's switch stops receiving it, "
         "Prometheus, Alertmanager or the route between them is broken.",
+        always_fires=True,
+        fixture=lambda _t, _fire: [],
     )

@@ -124,3 +124,38 @@ def test_unknown_platform(raw_config):
     raw = raw_config("dev")
     raw["platform"] = "nomad"
     assert "Input should be 'docker'" in problems("dev", raw)["platform"]
+
+
+def test_override_of_a_missing_rule_lists_the_nearest(raw_config):
+    raw = raw_config("prod")
+    raw["alertOverrides"] = [{"alert": "HostHighCpuLoads", "severity": "warning", "threshold": 0.95}]
+    message = problems("prod", raw)["alertOverrides[0].alert"]
+    assert "no generated alert is HostHighCpuLoads/warning" in message and "HostHighCpuLoad/warning" in message
+
+
+def test_override_must_pick_a_variant(raw_config):
+    raw = raw_config("prod")
+    raw["alertOverrides"] = [{"alert": "HostDiskSpaceLow", "disabled": True}]
+    message = problems("prod", raw)["alertOverrides[0].severity"]
+    assert "has variants critical, warning" in message
+
+
+def test_override_threshold_of_the_wrong_type(raw_config):
+    raw = raw_config("prod")
+    raw["alertOverrides"] = [{"alert": "HostHighCpuLoad", "severity": "warning", "threshold": "high"}]
+    assert "valid number" in problems("prod", raw)["alertOverrides[0].threshold"]
+
+
+def test_overrides_change_disable_and_relabel(raw_config):
+    from content.plan import build_plan
+
+    raw = raw_config("prod")
+    raw["alertOverrides"] = [
+        {"alert": "HostDiskSpaceLow", "severity": "critical", "disabled": True},
+        {"alert": "HostHighCpuLoad", "threshold": 0.95, "for": "20m", "setSeverity": "critical", "labels": {"team": "infra"}},
+    ]
+    settings = validate(raw, set(secret_keys_of("prod")), "monstack", "prod").settings
+    alerts = {a.key: a for gs in build_plan(settings, "x").rule_groups.values() for g in gs for a in g.alerts}
+    assert ("HostDiskSpaceLow", "critical") not in alerts and ("HostDiskSpaceLow", "warning") in alerts
+    cpu = alerts[("HostHighCpuLoad", "critical")]
+    assert (cpu.threshold, cpu.for_, dict(cpu.labels)) == (0.95, "20m", {"team": "infra"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from config.settings import BlackboxSettings
 from content.integrations.base import CONFIG_DIR, Exporter
-from content.rules import Alert
+from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 from content.yamlio import dump
 
@@ -46,4 +46,5 @@ class Blackbox(Exporter):
             for_="2m", severity="critical",
             summary="Probe failing",
             description="Probe of {{ $labels.instance }} has failed for 2 minutes.",
+            fixture=lambda _t, fire: [Series(f"probe_success{labels_of(job.selector)}", 0 if fire else 1)],
         )]

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from config.settings import ExporterSettings, ServiceExporterSettings
 from content.integrations.base import CONFIG_DIR, Exporter
-from content.rules import Alert, alert_prefix
+from content.rules import Alert, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
 
 
@@ -23,6 +23,7 @@ class ServiceExporter(Exporter):
             for_="1m", severity="critical",
             summary=f"{self.title} is unreachable from its exporter",
             description=f"The exporter {{{{ $labels.instance }}}} cannot reach {self.title}.",
+            fixture=lambda _t, fire: [Series(f"{self.up_metric}{labels_of(job.selector)}", 0 if fire else 1)],
         )]
 
 
