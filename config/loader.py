@@ -95,6 +95,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
     if settings is not None:
         problems += _image_problems(settings, stack)
         problems += _override_problems(settings, stack)
+        problems += _target_override_problems(settings, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -151,6 +152,25 @@ def _override_problems(settings: Settings, stack: str) -> list[Problem]:
             fix=f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
         )
         for p in check_overrides(generated, settings.alert_overrides)
+    ]
+
+
+def _target_override_problems(settings: Settings, stack: str) -> list[Problem]:
+    """A target override must name an address the stack scrapes (or its Alertmanager): a typo
+    would otherwise leave the real target in place, silently."""
+    from content.plan import build_plan
+    from content.topology import INTERNAL_PORTS, Topology
+
+    if not settings.target_overrides:
+        return []
+    plan = build_plan(settings, salt_seed="")
+    known = {t for job in plan.jobs for t in job.targets} | {job.probe_via for job in plan.jobs if job.probe_via}
+    known.add(f"{Topology(settings).host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}")
+    return [
+        Problem(key=f"targetOverrides.{address}", value=address,
+                message=f"no scrape target is {address}; targets are: {', '.join(sorted(known))}",
+                fix=f"pulumi config rm --path 'targetOverrides.{address}' --stack {stack}")
+        for address in sorted(settings.target_overrides) if address not in known
     ]
 
 

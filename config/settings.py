@@ -372,6 +372,10 @@ class Settings(Model):
     applications: list[Application] = Field(default_factory=list)
     alerting: Alerting
     alert_overrides: list[AlertOverride] = Field(default_factory=list)
+    # Scrape and alerting addresses replaced as a whole ("node-exporter:9100" -> "127.0.0.1:41234"):
+    # how the live tests and `scripts/try-local` point the same config at processes on loopback.
+    target_overrides: dict[HostPort, HostPort] = Field(default_factory=dict,
+                                                      examples=[{"node-exporter:9100": "127.0.0.1:9100"}])
     exposure: Exposure = Exposure()
     images: Images = Images()
 

@@ -49,8 +49,9 @@ def _name_of(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else ""
 
 
-def bundle_files(records: list[Record]) -> dict[str, str]:
-    """OUTDIR-relative path -> content of every file uploaded into a container's config dir."""
+def bundle_files(records: list[Record], mask: bool = True) -> dict[str, str]:
+    """OUTDIR-relative path -> content of every file uploaded into a container's config dir.
+    `mask=False` is for the live harness only, whose secrets are its own test values."""
     files: dict[str, str] = {}
     for record in records:
         if record.type != "docker:index/container:Container":
@@ -62,7 +63,8 @@ def bundle_files(records: list[Record]) -> dict[str, str]:
             continue
         for upload in inputs.get("uploads", []):
             relative = upload["file"].removeprefix(config_dir.rstrip("/") + "/")
-            files[f"{bundle_dir}/{relative}"] = mask_text(upload.get("content", ""))
+            content = upload.get("content", "")
+            files[f"{bundle_dir}/{relative}"] = mask_text(content) if mask else content
     return dict(sorted(files.items()))
 
 

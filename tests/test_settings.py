@@ -159,3 +159,17 @@ def test_overrides_change_disable_and_relabel(raw_config):
     assert ("HostDiskSpaceLow", "critical") not in alerts and ("HostDiskSpaceLow", "warning") in alerts
     cpu = alerts[("HostHighCpuLoad", "critical")]
     assert (cpu.threshold, cpu.for_, dict(cpu.labels)) == (0.95, "20m", {"team": "infra"})
+
+
+def test_target_overrides_move_targets_and_must_name_one(raw_config):
+    from content.plan import build_plan
+
+    raw = raw_config("dev")
+    raw["targetOverrides"] = {"node-exporter:9100": "127.0.0.1:19100", "alertmanager:9093": "127.0.0.1:19093"}
+    settings = validate(raw, set(), "monstack", "dev").settings
+    prometheus_yml = build_plan(settings, "x").service("prometheus").files["prometheus.yml"]
+    assert "127.0.0.1:19100" in prometheus_yml and "node-exporter:9100" not in prometheus_yml
+    assert "127.0.0.1:19093" in prometheus_yml
+    raw["targetOverrides"] = {"node-exporter:9101": "127.0.0.1:19100"}
+    message = problems("dev", raw, set())["targetOverrides.node-exporter:9101"]
+    assert "no scrape target is node-exporter:9101" in message and "node-exporter:9100" in message
