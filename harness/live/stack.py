@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class LiveStack:
     backends: dict[str, backends.Backend]
     exporter_ports: dict[str, int] = field(default_factory=dict)
     prometheus_argv: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def auth(self) -> tuple[str, str]:

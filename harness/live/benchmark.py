@@ -1,0 +1,106 @@
+"""Live benchmark (not a test): the dev stack on loopback, measured.
+
+Prints, for the running stack:
+  - time from a real fault (Redis stopped) to the webhook delivery, beside its bound
+    (scrape interval + evaluation interval + `for` + group_wait + resend delay), per repetition;
+  - Prometheus' head series and resident memory after `--minutes` of scraping;
+  - the query time of each recorded expression against the same expression written inline
+    (what a dashboard pays without its recording rules), median of `--queries` runs.
+
+    scripts/benchmark-live [--minutes 3] [--faults 3] [--queries 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from config.units import duration_seconds
+from harness.live.backends import restart_redis
+from harness.live.processes import http_get, wait_for
+from harness.live.stack import FAST_FOR, LiveStack, start_live_stack
+from harness.program import shutdown
+
+
+def fault_to_delivery(live: LiveStack, faults: int) -> list[tuple[float, float]]:
+    """(seconds from stopping Redis to the firing notification, the bound) per repetition."""
+    prom, am = live.config["prometheus"], live.config["alertmanager"]
+    bound = sum(duration_seconds(x) for x in (prom["scrapeInterval"], prom["evaluationInterval"], FAST_FOR,
+                                               am["groupWait"])) + 1.0  # + resend delay
+    out = []
+    for _ in range(faults):
+        seen = len(live.sink.find("RedisUnreachable", "firing"))
+        started = time.monotonic()
+        live.group.stop("redis")
+        wait_for(lambda seen=seen: len(live.sink.find("RedisUnreachable", "firing")) > seen, "firing notification", 120,
+                 every=0.05)
+        delivered = max(n.received for n in live.sink.notifications)
+        out.append((delivered - started, bound))
+        resolved = len(live.sink.find("RedisUnreachable", "resolved"))
+        restart_redis(live.group, live.backends["redis"])
+        wait_for(lambda resolved=resolved: len(live.sink.find("RedisUnreachable", "resolved")) > resolved,
+                 "resolved notification", 120)
+    return out
+
+
+def resident_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def query_seconds(live: LiveStack, promql: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        status, _ = http_get(f"{live.prometheus}/api/v1/query?query={quote(promql)}", live.auth)
+        times.append(time.perf_counter() - started)
+        assert status == 200, promql
+    return statistics.median(times)
+
+
+def recorded_vs_inline(live: LiveStack, runs: int) -> list[tuple[str, float, float]]:
+    """Every recording rule of the stack: query time of its name against its expression."""
+    out = []
+    for group in live.api("/api/v1/rules")["groups"]:
+        for rule in group["rules"]:
+            if rule["type"] == "recording":
+                out.append((rule["name"], query_seconds(live, rule["name"], runs), query_seconds(live, rule["query"], runs)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/benchmark-live", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0, help="scraping time before series and memory are read")
+    parser.add_argument("--faults", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=20)
+    args = parser.parse_args(argv)
+    live = start_live_stack(Path(tempfile.mkdtemp(prefix="monstack-bench-")))
+    try:
+        wait_for(lambda: all(t["health"] == "up" for t in live.api("/api/v1/targets")["activeTargets"]), "targets up", 60)
+        print("fault -> webhook delivery (RedisUnreachable)")
+        for i, (seconds, bound) in enumerate(fault_to_delivery(live, args.faults), 1):
+            print(f"  run {i}: {seconds:6.2f} s   bound {bound:5.1f} s   ratio {seconds / bound:4.2f}")
+        remaining = args.minutes * 60 - (time.monotonic() - live.started)
+        if remaining > 0:
+            print(f"scraping for {remaining:.0f} s more ...")
+            time.sleep(remaining)
+        series = float(live.query("prometheus_tsdb_head_series")[0]["value"][1])
+        pid = live.group.processes["prometheus"].pid
+        print(f"after {args.minutes:g} min: head series {series:.0f}, Prometheus RSS {resident_memory_mb(pid):.1f} MB")
+        print(f"{'recorded series':60} {'recorded ms':>11} {'inline ms':>10} {'inline/recorded':>15}")
+        for name, recorded, inline in recorded_vs_inline(live, args.queries):
+            print(f"{name:60} {recorded * 1000:11.2f} {inline * 1000:10.2f} {inline / recorded:15.2f}")
+    finally:
+        live.stop()
+        shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
