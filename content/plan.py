@@ -11,6 +11,7 @@ from typing import Optional
 
 from config.settings import Resources, Settings
 from content import alertmanager, application, grafana, prometheus
+from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.images import image_ref
 from content.integrations import EXPORTERS
 from content.integrations.base import CONFIG_DIR, HostAccess
@@ -49,6 +50,8 @@ class ServicePlan:
     publish: Optional[tuple[str, int]] = None
     resources: Resources = Resources()
     tmpfs: tuple[str, ...] = ()
+    # Create the workload only once its healthcheck passes (what API clients of it need).
+    wait_healthy: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class StackPlan:
     services: tuple[ServicePlan, ...]
     jobs: tuple[ScrapeJob, ...]
     rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups
+    # Every dashboard, for provisioning files or the Grafana API (`grafana.manageByApi`).
+    dashboards: tuple[DashboardFile, ...] = ()
 
     def service(self, name: str) -> ServicePlan:
         return next(s for s in self.services if s.name == name)
@@ -96,6 +101,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services: list[ServicePlan] = []
     jobs: list[ScrapeJob] = []
     rule_groups: dict[str, list[RuleGroup]] = {}
+    integrations: list[IntegrationJobs] = []
+    app_dashboards = []
 
     for exporter in EXPORTERS:
         if not exporter.enabled(settings):
@@ -105,6 +112,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs += exporter_jobs
         if exporter_jobs:
             rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
+        integrations.append(IntegrationJobs(
+            exporter.key, tuple(exporter_jobs), _alerts(rule_groups.get(f"{exporter.key}.yml", []))))
         password_key = getattr(own, "password_secret", None)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}
@@ -139,10 +148,24 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         job = application.scrape_job(app)
         jobs.append(job)
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
+        app_dashboards.append((app, job, _alerts(rule_groups[f"app-{app.name}.yml"])))
 
     platform_jobs = prometheus.platform_jobs(settings, topo)
     rule_groups["monstack.yml"] = _self_monitoring(platform_jobs)
     all_jobs = platform_jobs + jobs
+    dashboards = build_dashboards(
+        settings, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
+        Urls(grafana_prefix=topo.route_prefix("grafana"), prometheus=topo.external_url("prometheus"),
+             alertmanager=topo.external_url("alertmanager")),
+    )
+    by_api = settings.grafana.manage_by_api
+    # By API, Pulumi declares the data source, folders and dashboards (components.dashboards);
+    # otherwise Grafana provisions them from these files (sub-directories become folders).
+    grafana_files = {} if by_api else {
+        "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
+        "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
+        **{d.path: d.json for d in dashboards},
+    }
     rule_files = {
         f"rules/{name}": render_rule_file(groups, name, settings.runbook_base_url)
         for name, groups in sorted(rule_groups.items())
@@ -196,8 +219,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         port=INTERNAL_PORTS["grafana"],
         env=grafana.grafana_env(settings, topo),
         files={
-            "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
-            "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
+            **grafana_files,
             **({TLS_CA_FILE: tls_files[TLS_CA_FILE]} if tls else {}),
         },
         secret_files=(
@@ -211,5 +233,10 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         publish=topo.published_port("grafana"),
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
+        wait_healthy=by_api,
     ))
-    return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups)
+    return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups, dashboards=dashboards)
+
+
+def _alerts(groups: list[RuleGroup]) -> tuple[Alert, ...]:
+    return tuple(rule for group in groups for rule in group.rules if isinstance(rule, Alert))

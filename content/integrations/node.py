@@ -7,6 +7,14 @@ from content.integrations.base import Exporter, HostAccess
 from content.rules import Alert
 from content.scrape import ScrapeJob
 
+# File systems that are not disks (tmpfs, container layers, snaps); the alerts and the
+# dashboard leave them out alike.
+FS_SELECTOR = 'fstype!~"tmpfs|overlay|squashfs"'
+# Alert levels, as ratios; the dashboard draws its threshold lines at the same values.
+CPU_BUSY_ABOVE = 0.9  # HostHighCpuLoad
+MEMORY_AVAILABLE_BELOW = 0.1  # HostOutOfMemory
+DISK_FREE_BELOW = 0.1  # HostDiskSpaceLow
+
 
 class Node(Exporter):
     key = "node"
@@ -24,14 +32,15 @@ class Node(Exporter):
         return [
             Alert(
                 name="HostHighCpuLoad",
-                expr=f'1 - avg by (instance) (rate(node_cpu_seconds_total{{{sel},mode="idle"}}[5m])) > 0.9',
+                expr=f'1 - avg by (instance) (rate(node_cpu_seconds_total{{{sel},mode="idle"}}[5m])) > {CPU_BUSY_ABOVE:g}',
                 for_="10m", severity="warning",
                 summary="Host CPU above 90%",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
             ),
             Alert(
                 name="HostOutOfMemory",
-                expr=f"node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}} < 0.1",
+                expr=(f"node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}}"
+                      f" < {MEMORY_AVAILABLE_BELOW:g}"),
                 for_="5m", severity="warning",
                 summary="Host memory below 10% available",
                 description="{{ $labels.instance }} has {{ $value | humanizePercentage }} of its memory available.",
@@ -39,8 +48,8 @@ class Node(Exporter):
             Alert(
                 name="HostDiskSpaceLow",
                 expr=(
-                    f'node_filesystem_avail_bytes{{{sel},fstype!~"tmpfs|overlay|squashfs"}}'
-                    f' / node_filesystem_size_bytes{{{sel},fstype!~"tmpfs|overlay|squashfs"}} < 0.1'
+                    f"node_filesystem_avail_bytes{{{sel},{FS_SELECTOR}}}"
+                    f" / node_filesystem_size_bytes{{{sel},{FS_SELECTOR}}} < {DISK_FREE_BELOW:g}"
                 ),
                 for_="5m", severity="warning",
                 summary="File system below 10% free",
