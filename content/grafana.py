@@ -44,6 +44,13 @@ def datasource_secure_fields(settings: Settings) -> dict[str, str]:
     return {"basicAuthPassword": "secrets/web-password", **({"tlsCACert": TLS_CA_FILE} if settings.web_tls else {})}
 
 
+def datasource_api_fields(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """The same secure fields for the API path: (field -> secret key, field -> plain value)."""
+    secret = {"basicAuthPassword": "webPassword"}
+    plain = {"tlsCACert": settings.web_tls.ca or settings.web_tls.certificate} if settings.web_tls else {}
+    return secret, plain
+
+
 def datasource_provisioning(settings: Settings, topology: Topology) -> str:
     source = datasource(settings, topology)
     source["editable"] = False
