@@ -105,7 +105,11 @@ class Context:
         """The scrape jobs' own selector: `job="node"`, or `job=~"a|b"` for several jobs."""
         if len(self.jobs) == 1:
             return self.jobs[0].selector
-        return 'job=~"' + "|".join(re.escape(j.name) for j in self.jobs) + '"'
+        names = [j.name for j in self.jobs]
+        plain = [n for n in names if re.fullmatch(r"[A-Za-z0-9_-]+", n)]
+        if plain != names:  # a regex metacharacter would need PromQL-level escaping
+            raise ValueError(f"job names {names} must be letters, digits, '_' or '-' to share a selector")
+        return 'job=~"' + "|".join(names) + '"'
 
     def sel(self, *extra: str) -> str:
         """Matchers of every panel query: the jobs' selector, then the variables."""
