@@ -138,3 +138,45 @@ def test_prometheus_reaches_alertmanager(live):
     assert alerts, "Watchdog never reached Alertmanager"
     labels = alerts[0]["labels"]
     assert labels["environment"] == "dev" and labels["cluster"] == "meme-maker-development"
+
+
+def test_dashboard_queries_run_against_the_live_prometheus(live):
+    """Every panel query of the dev dashboards is accepted by the real Prometheus, and the
+    environment/cluster variables find values on this single, local Prometheus (the target
+    labels set by relabeling, not only the external labels)."""
+    import re
+    import urllib.parse
+
+    from tests.test_dashboards import _check_expr
+
+    def query(expr: str) -> dict:
+        url = f"{live['prom']}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        status, body = get(url, "admin", live["password"])
+        assert status == 200, f"{expr}: {body[:300]!r}"
+        return json.loads(body)["data"]
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not query('up{environment="dev",cluster="meme-maker-development"}')["result"]:
+        time.sleep(1)
+    assert query('up{environment="dev",cluster="meme-maker-development"}')["result"], "no series carries the stack labels"
+    files = sorted((live["outdir"] / "grafana" / "dashboards").rglob("*.json"))
+    assert len(files) == 6
+    checked = 0
+    for path in files:
+        model = json.loads(path.read_text())
+        for panel in model["panels"]:
+            for target in panel.get("targets", []):
+                query(_check_expr(target["expr"]))
+                checked += 1
+        for variable in model["templating"]["list"]:
+            match = re.fullmatch(r"label_values\((.*), *(\w+)\)", variable.get("query") or "")
+            if match and variable["name"] in ("environment", "cluster"):
+                found = {s["metric"].get(match.group(2)) for s in query(_check_expr(match.group(1)))["result"]}
+                assert found & {"dev", "meme-maker-development"}, (path.name, variable["name"], found)
+    assert checked > 80
+    alerts = json.loads((live["outdir"] / "grafana/dashboards/Platform/monstack-alerts.json").read_text())
+    firing = next(p for p in alerts["panels"] if p.get("title") == "Firing by severity")["targets"][0]["expr"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not query(_check_expr(firing))["result"]:
+        time.sleep(1)
+    assert query(_check_expr(firing))["result"], "the Watchdog should show on the alerts overview"
