@@ -8,9 +8,11 @@ from typing import Optional
 import pulumi
 import pulumi_random as random
 
+from components.dashboards import Dashboards, DashboardsArgs
 from components.platforms.docker import DockerPlatform
 from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus
 from config.loader import LoadedSettings
+from content import grafana
 from content.plan import build_plan
 from content.topology import Topology
 
@@ -45,6 +47,19 @@ class MonitoringStack(pulumi.ComponentResource):
             for service in plan.services
         }
         topology = Topology(settings)
+        self.dashboards: Optional[Dashboards] = None
+        if settings.grafana.manage_by_api:
+            secret_fields, plain_fields = grafana.datasource_api_fields(settings)
+            self.dashboards = Dashboards(f"{name}-dashboards", DashboardsArgs(
+                settings=settings,
+                dashboards=plan.dashboards,
+                datasource=grafana.datasource(settings, topology),
+                secret_fields=secret_fields,
+                plain_fields=plain_fields,
+                grafana_url=topology.external_url("grafana"),
+                secrets=secrets,
+                grafana_workload=self.services["grafana"].workload,
+            ), opts=pulumi.ResourceOptions(parent=self))
         self.prometheus_url = pulumi.Output.from_input(topology.external_url("prometheus"))
         self.alertmanager_url = pulumi.Output.from_input(topology.external_url("alertmanager"))
         self.grafana_url = pulumi.Output.from_input(topology.external_url("grafana"))

@@ -24,6 +24,9 @@ SECRET_KEYS: dict[str, str] = {
 }
 # Environments whose data and secrets are real: no generated secrets, protected volumes.
 PROTECTED_ENVIRONMENTS = ("staging", "prod")
+# Grafana folders by role (content.dashboards.common.FOLDERS describes each); teams name them.
+FOLDER_KEYS = ("infrastructure", "kubernetes", "databases", "messaging", "applications", "platform")
+FolderKey = Literal[FOLDER_KEYS]  # type: ignore[valid-type]
 
 
 def _check_duration(value: str) -> str:
@@ -115,9 +118,46 @@ class AlertmanagerSettings(Model):
     repeat_interval: Duration = Field("4h", examples=["4h"])
 
 
+class GrafanaTeam(Model):
+    """A Grafana team and the role folders it may see (`view`) or change (`edit`). A folder
+    that any team names is visible to its teams (and Grafana admins) only; other folders
+    keep Grafana's default (every Viewer sees them)."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$", examples=["dba"])
+    # E-mail addresses of users that already exist in Grafana.
+    members: list[str] = Field(default_factory=list, examples=[["alice@example.com"]])
+    view: list[FolderKey] = Field(default_factory=list, examples=[["databases"]])
+    edit: list[FolderKey] = Field(default_factory=list, examples=[["databases"]])
+
+    @model_validator(mode="after")
+    def _one_permission_per_folder(self) -> GrafanaTeam:
+        both = sorted(set(self.view) & set(self.edit))
+        if both:
+            raise ValueError(f"team {self.name!r} lists {both} under both view and edit; edit includes view, keep one")
+        if not self.view and not self.edit:
+            raise ValueError(f"team {self.name!r} names no folder; give it view or edit, e.g. view: [databases]")
+        return self
+
+
 class GrafanaSettings(Model):
     resources: Resources = Resources()
     admin_user: str = Field("admin", min_length=1, examples=["admin"])
+    # Folders, the data source and dashboards through Grafana's API (pulumiverse-grafana)
+    # instead of provisioning files; needed for folder permissions.
+    manage_by_api: bool = Field(False, examples=[True])
+    teams: list[GrafanaTeam] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _teams_need_the_api(self) -> GrafanaSettings:
+        if self.teams and not self.manage_by_api:
+            raise ValueError(
+                "teams need manageByApi: true (provisioning files cannot set folder permissions); "
+                "pulumi config set --path 'grafana.manageByApi' true"
+            )
+        names = [t.name for t in self.teams]
+        if len(set(names)) != len(names):
+            raise ValueError(f"team names repeat: {names}")
+        return self
 
 
 class Threshold(Model):
@@ -198,6 +238,13 @@ class CustomAlert(Model):
     runbook_url: Optional[str] = Field(None, pattern=r"^https?://", examples=["https://wiki.example.com/billing"])
     fire: list[FixtureSeries] = Field(min_length=1)
     quiet: list[FixtureSeries] = Field(min_length=1)
+class AppDashboard(Model):
+    """Metrics the application's dashboard shows beyond those its alerts name."""
+
+    # A counter of jobs put in the queue (the job rate panel shows it beside completions).
+    enqueued_metric: Optional[str] = Field(None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", examples=["clip_jobs_queued_total"])
+    # A gauge of jobs being processed right now.
+    in_flight_metric: Optional[str] = Field(None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", examples=["clip_jobs_in_flight"])
 
 
 class Application(Model):
@@ -213,6 +260,7 @@ class Application(Model):
     latency: Optional[LatencyAlerts] = None
     errors: Optional[ErrorRatioAlerts] = None
     rules: list[CustomAlert] = Field(default_factory=list)
+    dashboard: AppDashboard = AppDashboard()
 
 
 class ExporterSettings(Model):

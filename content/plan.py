@@ -11,11 +11,12 @@ from typing import Optional
 
 from config.settings import Resources, Settings
 from content import alertmanager, application, grafana, prometheus, self_monitoring
+from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.images import image_ref
 from content.integrations import EXPORTERS
 from content.integrations.base import CONFIG_DIR, HostAccess
 from content.overrides import apply_overrides
-from content.rules import RuleGroup, render_rule_file
+from content.rules import Alert, RuleGroup, render_rule_file
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
 from content.web import TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, bcrypt_hash, web_config
@@ -50,6 +51,8 @@ class ServicePlan:
     publish: Optional[tuple[str, int]] = None
     resources: Resources = Resources()
     tmpfs: tuple[str, ...] = ()
+    # Create the workload only once its healthcheck passes (what API clients of it need).
+    wait_healthy: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class StackPlan:
     jobs: tuple[ScrapeJob, ...]
     rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups, overrides applied
     generated_rule_groups: dict[str, list[RuleGroup]]  # before the stack's overrides
+    # Every dashboard, for provisioning files or the Grafana API (`grafana.manageByApi`).
+    dashboards: tuple[DashboardFile, ...] = ()
 
     def service(self, name: str) -> ServicePlan:
         return next(s for s in self.services if s.name == name)
@@ -92,6 +97,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services: list[ServicePlan] = []
     jobs: list[ScrapeJob] = []
     rule_groups: dict[str, list[RuleGroup]] = {}
+    exporter_jobs_by_key: dict[str, list[ScrapeJob]] = {}
 
     for exporter in EXPORTERS:
         if not exporter.enabled(settings):
@@ -101,6 +107,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs += exporter_jobs
         if exporter_jobs:
             rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
+        exporter_jobs_by_key[exporter.key] = exporter_jobs
         password_key = getattr(own, "password_secret", None)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}
@@ -140,6 +147,24 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     rule_groups["monstack.yml"] = self_monitoring.rule_groups(settings, platform_jobs)
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     all_jobs = platform_jobs + jobs
+    # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
+    integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
+                    for key, found in exporter_jobs_by_key.items()]
+    app_dashboards = [(app, application.scrape_job(app), _alerts(rule_groups[f"app-{app.name}.yml"]))
+                      for app in settings.applications]
+    dashboards = build_dashboards(
+        settings, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
+        Urls(grafana_prefix=topo.route_prefix("grafana"), prometheus=topo.external_url("prometheus"),
+             alertmanager=topo.external_url("alertmanager")),
+    )
+    by_api = settings.grafana.manage_by_api
+    # By API, Pulumi declares the data source, folders and dashboards (components.dashboards);
+    # otherwise Grafana provisions them from these files (sub-directories become folders).
+    grafana_files = {} if by_api else {
+        "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
+        "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
+        **{d.path: d.json for d in dashboards},
+    }
     rule_files = {
         f"rules/{name}": render_rule_file(groups, name, settings.runbook_base_url)
         for name, groups in sorted(rule_groups.items())
@@ -193,8 +218,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         port=INTERNAL_PORTS["grafana"],
         env=grafana.grafana_env(settings, topo),
         files={
-            "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
-            "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
+            **grafana_files,
             **({TLS_CA_FILE: tls_files[TLS_CA_FILE]} if tls else {}),
         },
         secret_files=(
@@ -208,6 +232,11 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         publish=topo.published_port("grafana"),
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
+        wait_healthy=by_api,
     ))
     return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups,
-                     generated_rule_groups=generated_rule_groups)
+                     generated_rule_groups=generated_rule_groups, dashboards=dashboards)
+
+
+def _alerts(groups: list[RuleGroup]) -> tuple[Alert, ...]:
+    return tuple(rule for group in groups for rule in group.rules if isinstance(rule, Alert))

@@ -65,7 +65,22 @@ def bundle_files(records: list[Record], mask: bool = True) -> dict[str, str]:
             relative = upload["file"].removeprefix(config_dir.rstrip("/") + "/")
             content = upload.get("content", "")
             files[f"{bundle_dir}/{relative}"] = mask_text(content) if mask else content
+    files.update(api_dashboard_files(records))
     return dict(sorted(files.items()))
+
+
+def api_dashboard_files(records: list[Record]) -> dict[str, str]:
+    """Dashboards declared through Grafana's API (`grafana.manageByApi`), at the path the
+    provisioning path would give them: grafana/dashboards/<folder title>/<uid>.json."""
+    titles = {unwrap(r.inputs).get("uid"): unwrap(r.inputs).get("title")
+              for r in records if r.type == "grafana:oss/folder:Folder"}
+    files = {}
+    for record in records:
+        if record.type == "grafana:oss/dashboard:Dashboard":
+            inputs = unwrap(record.inputs)
+            uid = json.loads(inputs["configJson"])["uid"]
+            files[f"grafana/dashboards/{titles[inputs['folder']]}/{uid}.json"] = mask_text(inputs["configJson"])
+    return files
 
 
 def resource_list(records: list[Record]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ alerting clients, and Grafana's data source all agree, and promtool accepts the 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -31,6 +32,7 @@ def bundle(self_signed, tmp_path_factory):
     raw = stack_raw("staging")
     raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
     raw["webTlsKey"] = key
+    raw["grafana"]["manageByApi"] = False  # the provisioned data source; the API one is checked below
     run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
     outdir = tmp_path_factory.mktemp("bundle")
     for path, content in bundle_files(run.records).items():
@@ -53,6 +55,21 @@ def test_grafana_verifies_prometheus_with_the_ca(bundle):
     assert "url: https://prometheus:9090" in datasource
     assert "tlsCACert: $__file{/etc/monstack/tls/ca.pem}" in datasource
     assert (bundle / "grafana/tls/ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_api_data_source_verifies_prometheus_with_the_ca(self_signed):
+    from harness.mocks import unwrap
+
+    cert, key = self_signed
+    raw = stack_raw("staging")
+    raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
+    raw["webTlsKey"] = key
+    run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
+    source = next(unwrap(r.inputs) for r in run.records if r.type == "grafana:oss/dataSource:DataSource")
+    assert source["url"] == "https://prometheus:9090"
+    assert json.loads(source["jsonDataEncoded"])["tlsAuthWithCACert"] is True
+    secure = json.loads(source["secureJsonDataEncoded"])
+    assert secure["tlsCACert"] == cert and secure["basicAuthPassword"] == "preview-placeholder-webPassword"
 
 
 def test_a_key_that_does_not_match_fails_promtool(bundle, self_signed, tmp_path):

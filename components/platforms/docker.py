@@ -126,6 +126,9 @@ class DockerPlatform:
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=list(plan.health), interval="30s", timeout="10s", retries=3, start_period="30s",
             ) if plan.health else None,
+            # Clients of the workload's API (the Grafana provider) need it healthy, not just started.
+            wait=True if plan.wait_healthy and plan.health else None,
+            wait_timeout=180 if plan.wait_healthy and plan.health else None,
             privileged=privileged or None,
             pid_mode="host" if plan.host_access and plan.host_access.pid_host else None,
             security_opts=["no-new-privileges:true"] if hardened else None,

@@ -13,6 +13,10 @@ from content.scrape import ScrapeJob
 
 # File systems that fill or turn read-only by design are left out of the disk alerts.
 FS_SELECTOR = 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs",mountpoint!~"/(run|boot|var/lib/docker/.+)($|/.*)"'
+# Default alert levels, as ratios; the dashboard draws its threshold lines at the same values.
+CPU_BUSY_ABOVE = 0.9  # HostHighCpuLoad
+MEMORY_AVAILABLE_BELOW = 0.1  # HostOutOfMemory (memory use above 1 - this)
+DISK_FREE_BELOW = 0.15  # HostDiskSpaceLow, warning
 
 
 def cpu_utilisation(sel: str) -> str:
@@ -83,7 +87,7 @@ class Node(Exporter):
         space_alert = Alert(
             name="HostDiskSpaceLow",
             expr=f"node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}} < $threshold",
-            threshold=0.15, for_="10m", severity="warning",
+            threshold=DISK_FREE_BELOW, for_="10m", severity="warning",
             summary="File system below $threshold free",
             description="{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
             fixture=space,
@@ -92,7 +96,7 @@ class Node(Exporter):
             Alert(
                 name="HostHighCpuLoad",
                 expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="10m", severity="warning",
+                threshold=CPU_BUSY_ABOVE, for_="10m", severity="warning",
                 summary="Host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
                 fixture=cpu,
@@ -100,7 +104,7 @@ class Node(Exporter):
             Alert(
                 name="HostOutOfMemory",
                 expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="5m", severity="warning",
+                threshold=round(1 - MEMORY_AVAILABLE_BELOW, 6), for_="5m", severity="warning",
                 summary="Host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory.",
                 fixture=memory,

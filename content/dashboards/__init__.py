@@ -1,0 +1,116 @@
+"""Dashboards as code (grafana-foundation-sdk): one module per integration, the registry the
+plan iterates over, and `build_dashboards`, which turns a stack's settings into the JSON of
+every dashboard it should have, by folder.
+
+The registry is keyed like the exporter registry (`content.integrations.EXPORTERS`): an
+integration's dashboards appear when its exporter is enabled and has scrape jobs, and never
+otherwise, so no dashboard watches something nobody scrapes. Windows, Kubernetes and RabbitMQ
+have dashboards here before their integrations exist; they appear once an exporter with that
+key does. The applications', the self-monitoring and the alerts overview dashboards are always
+built. One source serves both delivery paths: provisioning files (`path`) or the Grafana API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from config.settings import Application, Settings
+from content.dashboards import (
+    alerts_overview,
+    application,
+    blackbox,
+    cadvisor,
+    kubernetes,
+    mongodb,
+    mysql,
+    node,
+    postgres,
+    rabbitmq,
+    redis,
+    self_monitoring,
+    windows,
+)
+from content.dashboards.common import FOLDERS, Board, Context, Folder, finish
+from content.rules import Alert
+from content.scrape import ScrapeJob
+
+INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
+    "node": node.dashboards,
+    "windows": windows.dashboards,
+    "cadvisor": cadvisor.dashboards,
+    "kubernetes": kubernetes.dashboards,
+    "redis": redis.dashboards,
+    "postgres": postgres.dashboards,
+    "mysql": mysql.dashboards,
+    "mongodb": mongodb.dashboards,
+    "rabbitmq": rabbitmq.dashboards,
+    "blackbox": blackbox.dashboards,
+}
+
+
+@dataclass(frozen=True)
+class IntegrationJobs:
+    """What the plan knows of one enabled integration: its scrape jobs and its alerts."""
+
+    key: str
+    jobs: tuple[ScrapeJob, ...]
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class DashboardFile:
+    uid: str
+    title: str
+    folder: Folder
+    integration: str
+    json: str
+    panels: int
+
+    @property
+    def path(self) -> str:
+        """Provisioning path, relative to the config directory; the sub-directory is the folder."""
+        return f"dashboards/{self.folder.title}/{self.uid}.json"
+
+
+@dataclass(frozen=True)
+class Urls:
+    grafana_prefix: str = "/"
+    prometheus: str = ""
+    alertmanager: str = ""
+
+
+def _count_panels(board: Board) -> int:
+    return sum(1 for p in board.model().panels or [] if getattr(p, "type_val", "row") != "row")
+
+
+def build_dashboards(settings: Settings, integrations: Sequence[IntegrationJobs],
+                     applications: Sequence[tuple[Application, ScrapeJob, Sequence[Alert]]],
+                     platform_jobs: Sequence[ScrapeJob], platform_alerts: Sequence[Alert],
+                     urls: Urls = Urls()) -> tuple[DashboardFile, ...]:
+    """Every dashboard of the stack, sorted by folder and uid."""
+
+    def context(jobs: Sequence[ScrapeJob], alerts: Sequence[Alert] = ()) -> Context:
+        return Context(settings=settings, jobs=tuple(jobs), alerts=tuple(alerts), grafana_prefix=urls.grafana_prefix,
+                       prometheus_url=urls.prometheus, alertmanager_url=urls.alertmanager)
+
+    boards: list[Board] = []
+    all_jobs: list[ScrapeJob] = list(platform_jobs)
+    all_alerts: list[Alert] = list(platform_alerts)
+    for item in integrations:
+        all_jobs += item.jobs
+        all_alerts += item.alerts
+        make = INTEGRATIONS.get(item.key)
+        if make and item.jobs:
+            boards += make(context(item.jobs, item.alerts))
+    for app, job, alerts in applications:
+        all_jobs.append(job)
+        all_alerts += alerts
+        boards += application.dashboards(context([job], alerts), app)
+    boards += self_monitoring.dashboards(context(platform_jobs, platform_alerts))
+    boards += alerts_overview.dashboards(context(all_jobs, all_alerts))
+
+    rendered = finish(boards, context(all_jobs))
+    files = [DashboardFile(uid=b.uid, title=b.title, folder=FOLDERS[b.folder], integration=b.integration,
+                           json=rendered[b.uid], panels=_count_panels(b)) for b in boards]
+    return tuple(sorted(files, key=lambda f: (f.folder.key, f.uid)))

@@ -1,0 +1,117 @@
+"""The stack's applications, one dashboard each: job rate, queue depth, latency p50/p95/p99 by
+status, error ratio and in-flight jobs, with dashed threshold lines at this stack's own alert
+levels (`applications[].queue/latency/errors`), so staging and prod draw different lines from
+the same code. The "as the alert sees it" panels use the alert's exact expression and window.
+Panels for metrics the application's settings do not name are left out rather than empty."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from config.settings import Application, Levels
+from content.dashboards.common import (
+    RED,
+    Board,
+    Context,
+    Query,
+    add,
+    board,
+    graph,
+    levels_of,
+    make_uid,
+    single,
+)
+
+QUANTILES = (0.5, 0.95, 0.99)
+
+
+def uid_for(app: Application) -> str:
+    return make_uid("app", app.name)
+
+
+def _levels(levels: Optional[Levels]) -> list[tuple[float, str]]:
+    if levels is None:
+        return []
+    return levels_of(levels.warning.above if levels.warning else None,
+                     levels.critical.above if levels.critical else None)
+
+
+def _pct(q: float) -> str:
+    return f"p{round(q * 100):d}"
+
+
+def dashboards(ctx: Context, app: Application) -> list[Board]:
+    s = ctx.sel()
+    rate = "[$__rate_interval]"
+    lat, err, queue, extra = app.latency, app.errors, app.queue, app.dashboard
+    histogram = (lat.histogram if lat else None) or (err.histogram if err else None)
+    status = err.status_label if err else "status"
+    b = board(ctx, f"app-{app.name}", app.name, f"{app.name}: throughput, queue, latency and errors, with the "
+              f"{ctx.settings.environment} alert thresholds drawn on the graphs.", "applications",
+              uid=uid_for(app),
+              related=[(make_uid("redis"), "Redis"), (make_uid("cadvisor"), "Containers"),
+                       (make_uid("alerts"), "Alerts overview")], tags=("application",))
+
+    overview = [single("Targets up", "Share of the application's targets answering scrapes (ApplicationDown "
+                       "fires after 1m down).", "percentunit",
+                       Query(f"sum(up{{{s}}}) / count(up{{{s}}})"), levels=[(1, "green")], base=RED)]
+    throughput, queue_panels, latency_panels, error_panels = [], [], [], []
+
+    if histogram:
+        count = f"{histogram}_count"
+        overview.append(single("Job rate", "Jobs finished per second, all statuses.", "ops",
+                               Query(f"sum(rate({count}{{{s}}}{rate}))")))
+        throughput.append(graph("Jobs finished by status", f"Jobs finished per second, by `{status}`.", "ops",
+                                Query(f"sum by ({status}) (rate({count}{{{s}}}{rate}))", f"{{{{{status}}}}}"),
+                                *([Query(f"sum(rate({extra.enqueued_metric}{{{s}}}{rate}))", "enqueued")]
+                                  if extra.enqueued_metric else []),
+                                stacked=False))
+        latency_panels.append(graph(
+            "Job latency p50 / p95 / p99 by status",
+            f"Quantiles of job duration by `{status}`"
+            + (f"; the lines are the {_pct(lat.quantile)} alert levels." if lat else "."), "s",
+            *[Query(f"histogram_quantile({q:g}, sum by (le, {status}) (rate({histogram}_bucket{{{s}}}{rate})))",
+                    f"{_pct(q)} {{{{{status}}}}}") for q in QUANTILES],
+            levels=_levels(lat)))
+    if lat:
+        alert_expr = (f"histogram_quantile({lat.quantile:g}, sum by (le) "
+                      f"(rate({lat.histogram}_bucket{{{s}}}[{lat.window}])))")
+        overview.append(single(f"Job latency {_pct(lat.quantile)}", f"{_pct(lat.quantile)} job duration over "
+                               f"{lat.window}, as JobLatencyHigh computes it.", "s",
+                               Query(alert_expr), levels=_levels(lat)))
+        latency_panels.append(graph(f"Job latency {_pct(lat.quantile)} as the alert sees it",
+                                    f"The JobLatencyHigh expression ({lat.window} window) against its levels.", "s",
+                                    Query(alert_expr, _pct(lat.quantile)), levels=_levels(lat)))
+    if queue:
+        qsel = ctx.sel(queue.selector)
+        overview.append(single("Queue depth", f"Jobs waiting ({queue.metric}); QueueDepthHigh fires above the "
+                               "coloured levels.", "short", Query(f"max({queue.metric}{{{qsel}}})"),
+                               levels=_levels(queue)))
+        queue_panels.append(graph("Queue depth", f"Jobs waiting in the queue ({queue.metric}"
+                                  f"{'{' + queue.selector + '}' if queue.selector else ''}); the lines are the "
+                                  "alert levels.", "short",
+                                  Query(f"max by (instance) ({queue.metric}{{{qsel}}})", "{{instance}}"),
+                                  levels=_levels(queue)))
+    if extra.enqueued_metric:
+        queue_panels.append(graph("Jobs enqueued", f"Jobs put in the queue per second ({extra.enqueued_metric}).",
+                                  "ops", Query(f"sum(rate({extra.enqueued_metric}{{{s}}}{rate}))", "enqueued")))
+    if extra.in_flight_metric:
+        overview.append(single("In-flight jobs", f"Jobs being processed now ({extra.in_flight_metric}).", "short",
+                               Query(f"sum({extra.in_flight_metric}{{{s}}})")))
+        throughput.append(graph("In-flight jobs", f"Jobs being processed, per instance ({extra.in_flight_metric}).",
+                                "short", Query(f"sum by (instance) ({extra.in_flight_metric}{{{s}}})", "{{instance}}")))
+    if err:
+        bad = ctx.sel(f'{err.status_label}="{err.error_value}"')
+        ratio = (f"(sum(rate({err.histogram}_count{{{bad}}}[{err.window}])) or vector(0))"
+                 f" / sum(rate({err.histogram}_count{{{s}}}[{err.window}]))")
+        overview.append(single("Error ratio", f"Share of jobs ending with {err.status_label}={err.error_value} "
+                               f"over {err.window}, as JobErrorRatioHigh computes it.", "percentunit",
+                               Query(ratio), levels=_levels(err)))
+        error_panels.append(graph("Error ratio", f"Failed jobs as a share of all jobs over {err.window}; the "
+                                  "lines are the alert levels.", "percentunit", Query(ratio, "error ratio"),
+                                  levels=_levels(err)))
+    sections = [("Overview", overview)]
+    sections += [(title, panels) for title, panels in (
+        ("Throughput", throughput), ("Queue", queue_panels), ("Latency", latency_panels), ("Errors", error_panels),
+    ) if panels]
+    return [add(b, *sections)]

@@ -1,0 +1,231 @@
+"""Every dashboard, of every shipped stack and of a stack with every integration (including
+Windows, Kubernetes and RabbitMQ, whose exporters do not exist yet): built by the SDK and
+round-tripped through its model, complete (query, unit, title, description on every panel),
+uids unique and stable, every variable defined before use, links that resolve, selectors
+from the scrape jobs, thresholds at the stack's alert levels, and every query parsed by the
+real `promtool` as PromQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from functools import cache
+
+import pytest
+import yaml
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from config.loader import validate
+from content.dashboards import INTEGRATIONS, DashboardFile, IntegrationJobs, build_dashboards
+from content.dashboards.common import FOLDERS, MAX_UID, UID_PREFIX, make_uid, render
+from content.plan import build_plan
+from content.scrape import ScrapeJob
+from tests.conftest import STACKS, secret_keys_of, stack_raw
+from tests.test_exporters import ALL_EXPORTERS, PASSWORDS
+from tests.test_preview import tool
+
+# Grafana's own variables, and what each stands for when a query is checked offline.
+BUILTINS = {"__rate_interval": "5m", "__interval": "1m", "__range": "3h", "__all": ".*"}
+VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
+FUTURE = {"windows": "windows", "kubernetes": "kube-state-metrics", "rabbitmq": "rabbitmq"}
+
+
+def settings_of(raw: dict, stack: str):
+    return validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings
+
+
+@cache
+def stack_dashboards(stack: str) -> tuple[DashboardFile, ...]:
+    return build_plan(settings_of(stack_raw(stack), stack), salt_seed="test").dashboards
+
+
+@cache
+def full_dashboards() -> tuple[DashboardFile, ...]:
+    """Every exporter enabled, plus the integrations still to come, through the registry."""
+    raw = stack_raw("prod")
+    raw["exporters"] = ALL_EXPORTERS
+    raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
+    settings = settings_of(raw, "prod")
+    plan = build_plan(settings, salt_seed="test")
+    future = [IntegrationJobs(key, (ScrapeJob(name=job, targets=(f"{job}:9999",)),)) for key, job in FUTURE.items()]
+    platform = [j for j in plan.jobs if j.name in ("prometheus", "alertmanager")]
+    extra = build_dashboards(settings, future, [], platform, [])
+    return plan.dashboards + tuple(d for d in extra if d.folder.key != "platform")
+
+
+def all_sets() -> list[tuple[str, DashboardFile]]:
+    out = [(stack, d) for stack in STACKS for d in stack_dashboards(stack)]
+    return out + [("full", d) for d in full_dashboards()]
+
+
+def panels(model: dict) -> list[dict]:
+    return [p for p in model.get("panels", []) if p["type"] != "row"]
+
+
+def used_variables(text: str) -> set[str]:
+    return {a or b for a, b in VARIABLE.findall(text)}
+
+
+def test_counts_per_integration():
+    """The figures of the report: dashboards and panels per integration."""
+    counts: dict[str, list[int]] = {}
+    for d in full_dashboards():
+        counts.setdefault(d.integration, []).append(d.panels)
+    assert set(counts) >= {"node", "cadvisor", "redis", "postgres", "mysql", "mongodb", "blackbox", "windows",
+                           "rabbitmq", "k8s-cluster", "k8s-nodes", "k8s-workloads", "app-meme-maker-backend",
+                           "self", "alerts"}
+    assert sum(len(v) for v in counts.values()) == len(full_dashboards()) >= 15
+    assert all(n >= 5 for v in counts.values() for n in v), counts
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_enabled_integrations_get_dashboards(stack):
+    uids = {d.uid for d in stack_dashboards(stack)}
+    assert uids == {"monstack-node", "monstack-cadvisor", "monstack-redis", "monstack-app-meme-maker-backend",
+                    "monstack-self", "monstack-alerts"}
+
+
+def test_round_trip_through_the_sdk_model():
+    register_default_plugins()
+    for _, d in all_sets():
+        model = Dashboard.from_json(json.loads(d.json))
+        assert render(model) == d.json, f"{d.uid} does not survive the SDK model"
+
+
+def test_every_panel_has_query_unit_title_and_description():
+    for _, d in all_sets():
+        model = json.loads(d.json)
+        assert panels(model), d.uid
+        for panel in panels(model):
+            where = f"{d.uid}: {panel.get('title')!r}"
+            assert panel.get("title") and panel.get("description"), where
+            assert panel["fieldConfig"]["defaults"].get("unit"), where
+            assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), where
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, where
+            assert 1 <= panel["gridPos"]["w"] <= 24 and panel["gridPos"]["h"] >= 4, where
+
+
+def test_uids_are_unique_prefixed_short_and_stable():
+    for stack in (*STACKS, "full"):
+        uids = [d.uid for s, d in all_sets() if s == stack]
+        assert len(uids) == len(set(uids)), stack
+        assert all(u.startswith(UID_PREFIX + "-") and len(u) <= MAX_UID for u in uids)
+    assert make_uid("app", "x" * 60) == make_uid("app", "x" * 60)
+    assert len(make_uid("app", "x" * 60)) == MAX_UID
+    assert make_uid("app", "x" * 60) != make_uid("app", "x" * 59 + "y")
+    stack_dashboards.cache_clear()
+    again = stack_dashboards("prod")
+    assert [d.json for d in again] == [d.json for s, d in all_sets() if s == "prod"], "dashboards are not deterministic"
+
+
+def test_files_go_to_their_role_folder():
+    for _, d in all_sets():
+        assert d.path == f"dashboards/{d.folder.title}/{d.uid}.json"
+        assert d.folder in FOLDERS.values()
+    folders = {d.integration: d.folder.key for _, d in all_sets()}
+    assert folders["node"] == folders["cadvisor"] == folders["blackbox"] == "infrastructure"
+    assert folders["redis"] == folders["postgres"] == folders["mysql"] == folders["mongodb"] == "databases"
+    assert folders["k8s-cluster"] == "kubernetes" and folders["rabbitmq"] == "messaging"
+    assert folders["self"] == folders["alerts"] == "platform" and folders["app-meme-maker-backend"] == "applications"
+
+
+def test_every_variable_is_defined_before_use():
+    for _, d in all_sets():
+        model = json.loads(d.json)
+        defined: list[str] = []
+        for variable in model["templating"]["list"]:
+            query = variable.get("query") if isinstance(variable.get("query"), str) else ""
+            assert used_variables(query) <= set(defined) | set(BUILTINS), f"{d.uid}: {variable['name']} uses later ones"
+            defined.append(variable["name"])
+        assert defined[:5] == ["datasource", "environment", "cluster", "job", "instance"], d.uid
+        used = used_variables(d.json)
+        assert used <= set(defined) | set(BUILTINS), f"{d.uid}: undefined {used - set(defined) - set(BUILTINS)}"
+
+
+def test_links_resolve():
+    for stack in (*STACKS, "full"):
+        files = [d for s, d in all_sets() if s == stack]
+        uids = {d.uid for d in files}
+        for d in files:
+            for item in json.loads(d.json).get("links", []):
+                match = re.search(r"/d/([\w-]+)", item.get("url", ""))
+                if match:
+                    assert match.group(1) in uids, f"{d.uid} links to missing {match.group(1)}"
+                if item["title"].startswith("Runbook: "):
+                    assert item["url"].endswith(".md")
+
+
+def test_prod_links_live_under_the_grafana_sub_path():
+    node = next(d for d in stack_dashboards("prod") if d.uid == "monstack-node")
+    urls = [link["url"] for link in json.loads(node.json)["links"]]
+    assert "/grafana/d/monstack-cadvisor?${environment:queryparam}&${cluster:queryparam}" in urls
+
+
+def test_queries_start_from_the_scrape_job_selector():
+    """No drift: every query of an integration's dashboard names its job as the rules do."""
+    for _, d in all_sets():
+        job = {"k8s-cluster": "kube-state-metrics", "k8s-nodes": "kube-state-metrics",
+               "k8s-workloads": "kube-state-metrics"}.get(d.integration, d.integration.removeprefix("app-"))
+        if d.integration in ("self", "alerts"):
+            continue
+        for panel in panels(json.loads(d.json)):
+            for target in panel["targets"]:
+                assert f'job="{job}"' in target["expr"], f"{d.uid}: {target['expr']}"
+                assert 'instance=~"$instance"' in target["expr"] or "up{" in target["expr"]
+
+
+def test_application_thresholds_follow_the_stack():
+    def steps(stack: str, title: str) -> list:
+        app = next(d for d in stack_dashboards(stack) if d.integration.startswith("app-"))
+        panel = next(p for p in panels(json.loads(app.json)) if p["title"] == title)
+        return [(s["value"], s["color"]) for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+    assert steps("dev", "Queue depth") == [(None, "green"), (5, "orange")]
+    assert steps("staging", "Queue depth") == [(None, "green"), (15, "orange"), (25, "red")]
+    assert steps("staging", "Job latency p95 as the alert sees it") == [(None, "green"), (120, "orange")]
+    assert steps("dev", "Job latency p95 as the alert sees it") == [(None, "green"), (60, "orange")]
+    assert steps("prod", "Error ratio") == [(None, "green"), (0.05, "red")]
+    app = next(d for d in stack_dashboards("dev") if d.integration.startswith("app-"))
+    assert "Error ratio" not in {p["title"] for p in panels(json.loads(app.json))}, "dev has no error alert"
+
+
+def _check_expr(expr: str) -> str:
+    for name, value in BUILTINS.items():
+        expr = expr.replace(f"${name}", value)
+    return VARIABLE.sub(".*", expr)
+
+
+def test_every_query_parses_as_promql(tmp_path):
+    """promtool parses each panel query and each variable's selector as a recording rule."""
+    exprs: set[str] = set()
+    for _, d in all_sets():
+        model = json.loads(d.json)
+        exprs |= {t["expr"] for p in panels(model) for t in p["targets"]}
+        for variable in model["templating"]["list"]:
+            match = re.fullmatch(r"label_values\((.*), *\w+\)", variable.get("query") or "")
+            if match:
+                exprs.add(match.group(1))
+            elif variable["type"] == "query":
+                assert re.fullmatch(r"label_values\(\w+, *\w+\)", variable["query"]), variable
+    rules = [{"record": f"dashboard:check_{i}", "expr": _check_expr(e)} for i, e in enumerate(sorted(exprs))]
+    path = tmp_path / "dashboards.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run([tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
+    assert len(rules) > 150
+
+
+def test_a_broken_query_fails_the_check(tmp_path):
+    path = tmp_path / "bad.yml"
+    bad = _check_expr('sum(rate(x{job="a",instance=~"$instance"}[$__rate_interval])')
+    path.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [{"record": "x:y", "expr": bad}]}]}))
+    assert subprocess.run([tool("promtool"), "check", "rules", str(path)], capture_output=True).returncode != 0
+
+
+def test_registry_covers_every_exporter():
+    from content.integrations import EXPORTERS
+
+    assert {e.key for e in EXPORTERS} <= set(INTEGRATIONS)
