@@ -21,13 +21,13 @@ def platform_jobs(settings: Settings, topology: Topology) -> list[ScrapeJob]:
     """Scrape jobs of Prometheus itself and of Alertmanager, both behind basic auth (and TLS
     when configured), under their route prefixes."""
     jobs = []
-    for service, host, interval in (
-        ("prometheus", "localhost", settings.prometheus.self_scrape_interval),
-        ("alertmanager", topology.host("alertmanager"), None),
+    for service, hosts, interval in (
+        ("prometheus", ("localhost",), settings.prometheus.self_scrape_interval),
+        ("alertmanager", topology.instances("alertmanager"), None),
     ):
         jobs.append(ScrapeJob(
             name=service,
-            targets=(f"{host}:{INTERNAL_PORTS[service]}",),
+            targets=tuple(f"{host}:{INTERNAL_PORTS[service]}" for host in hosts),
             metrics_path=f"{topology.route_prefix(service).rstrip('/')}/metrics",
             scheme=topology.scheme(service),
             ca_file=_ca_file(settings),
@@ -54,7 +54,9 @@ def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJ
                 "basic_auth": {"username": settings.web_user, "password_file": WEB_PASSWORD_FILE},
                 **({"path_prefix": am_prefix} if am_prefix else {}),
                 **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}} if settings.web_tls else {}),
-                "static_configs": [{"targets": [f"{topology.host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}"]}],
+                # Every replica: each alert goes to all of them, and they deduplicate by gossip.
+                "static_configs": [{"targets": [f"{host}:{INTERNAL_PORTS['alertmanager']}"
+                                                for host in topology.instances("alertmanager")]}],
             }],
         },
         "scrape_configs": [job.render() for job in jobs],
