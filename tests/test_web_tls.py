@@ -10,7 +10,7 @@ import pytest
 
 from harness.preview import bundle_files
 from harness.program import run_program
-from tests.conftest import as_config, secret_keys_of, stack_raw
+from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 from tests.test_preview import check, tool
 
 
@@ -28,7 +28,7 @@ def self_signed(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bundle(self_signed, tmp_path_factory):
     cert, key = self_signed
-    raw = stack_raw("staging")
+    raw = docker_variant(stack_raw("staging"))
     raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
     raw["webTlsKey"] = key
     run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
