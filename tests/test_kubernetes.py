@@ -97,8 +97,9 @@ def test_every_object_uses_the_explicit_provider(runs, stack):
     assert inputs["namespace"] == "monitoring" and inputs["context"] == f"meme-maker-{'production' if stack == 'prod' else stack}"
     for record in runs[stack].records:
         if record.type.startswith("kubernetes:"):
-            assert record.provider.startswith(providers[0].urn.split("$")[0]) or "kubernetes" in record.provider, record.name
-            assert record.provider, f"{record.name} would use the ambient cluster"
+            # "<provider urn>::<provider id>": never the default provider (the ambient cluster).
+            assert record.provider.endswith("$pulumi:providers:kubernetes::monitoring-kubernetes::monitoring-kubernetes-id"), \
+                record.name
 
 
 def test_render_to_directory_is_the_provider_mode(variants):
