@@ -151,12 +151,10 @@ def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> l
     problems: list[Problem] = []
 
     def problem(key: str, message: str, fix: str) -> None:
-        value = _ABSENT
         current: Any = raw
         for part in key.split("."):
             current = current.get(part, _ABSENT) if isinstance(current, dict) else _ABSENT
-        value = current
-        problems.append(Problem(key=key, value=value, message=message, fix=fix))
+        problems.append(Problem(key=key, value=current, message=message, fix=fix))
 
     for exporter in EXPORTERS:
         if exporter.enabled_in_config(settings) and settings.platform not in exporter.platforms:
