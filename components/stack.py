@@ -9,12 +9,17 @@ import pulumi
 import pulumi_random as random
 
 from components.dashboards import Dashboards, DashboardsArgs
+from components.platforms import Platform
 from components.platforms.docker import DockerPlatform
+from components.platforms.kubernetes import KubernetesPlatform
 from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus
 from config.loader import LoadedSettings
 from content import grafana
 from content.plan import build_plan
 from content.topology import Topology
+
+# One implementation of the Platform protocol per value of the `platform` setting.
+PLATFORMS = {"docker": DockerPlatform, "kubernetes": KubernetesPlatform}
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,8 @@ class MonitoringStack(pulumi.ComponentResource):
     alertmanager_url: pulumi.Output[str]
     grafana_url: pulumi.Output[str]
     network_name: pulumi.Output[str]
-    """The Docker network the services share; applications join it to be scraped by name."""
+    """The Docker network the services share (applications join it to be scraped by name), or
+    the Kubernetes namespace they run in."""
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:monitoring:MonitoringStack", name, None, opts)
@@ -37,7 +43,7 @@ class MonitoringStack(pulumi.ComponentResource):
         settings = loaded.settings
         plan = build_plan(settings, salt_seed=f"{loaded.project}/{loaded.stack}/{settings.web_user}")
         secrets = self._secrets(name, loaded)
-        platform = DockerPlatform(name, settings, parent=self)
+        platform: Platform = PLATFORMS[settings.platform](name, settings, plan=plan, parent=self)
 
         kinds = {"prometheus": Prometheus, "alertmanager": Alertmanager, "grafana": Grafana}
         self.services = {

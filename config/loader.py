@@ -16,7 +16,15 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
-from config.settings import PROTECTED_ENVIRONMENTS, SECRET_KEYS, Settings
+from config.settings import (
+    HEADROOM_MIN_GB,
+    PROTECTED_ENVIRONMENTS,
+    SECRET_KEYS,
+    VOLUME_HEADROOM,
+    Settings,
+    prometheus_volume_floor,
+)
+from config.units import size_bytes
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         problems += _image_problems(settings, stack)
         problems += _override_problems(settings, stack)
         problems += _target_override_problems(settings, stack)
+        problems += _platform_problems(settings, raw, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -172,6 +181,72 @@ def _target_override_problems(settings: Settings, stack: str) -> list[Problem]:
                 fix=f"pulumi config rm --path 'targetOverrides.{address}' --stack {stack}")
         for address in sorted(settings.target_overrides) if address not in known
     ]
+def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> list[Problem]:
+    """Settings that only make sense on one platform, or that the chosen platform needs.
+    A key set but ignored would mislead, so each is an error with its key and fix."""
+    from content.integrations import EXPORTERS
+
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, fix: str) -> None:
+        current: Any = raw
+        for part in key.split("."):
+            current = current.get(part, _ABSENT) if isinstance(current, dict) else _ABSENT
+        problems.append(Problem(key=key, value=current, message=message, fix=fix))
+
+    for exporter in EXPORTERS:
+        if exporter.enabled_in_config(settings) and settings.platform not in exporter.platforms:
+            problem(f"exporters.{exporter.key}.enabled", f"the {exporter.key} integration does not run on "
+                    f"{settings.platform}: {exporter.platform_note}",
+                    f"pulumi config set --path 'exporters.{exporter.key}.enabled' false --stack {stack}")
+    if settings.platform == "docker":
+        if settings.kubernetes is not None:
+            problem("kubernetes", "the kubernetes block only applies to platform: kubernetes",
+                    f"pulumi config rm 'kubernetes' --stack {stack}, or "
+                    + set_command(stack, "platform", "kubernetes"))
+        return problems
+
+    k8s = settings.kubernetes_settings
+    for key, value in (("networkName", settings.network_name), ("exposure.proxyNetwork", settings.exposure.proxy_network)):
+        if value:
+            problem(key, "only applies to platform: docker (on Kubernetes the namespace and the Ingress take its place)",
+                    f"pulumi config rm --path '{key}' --stack {stack}")
+    mode = settings.exposure.mode
+    if mode == "published":
+        problem("exposure.mode", "published means Docker host ports; on Kubernetes use localhost (ClusterIP "
+                "Services, reached with kubectl port-forward) or proxy (an Ingress with TLS)",
+                set_command(stack, "exposure.mode", "localhost"))
+    elif mode == "proxy":
+        public_url = settings.exposure.public_url or ""
+        if k8s.ingress is None:
+            problem("kubernetes.ingress", "exposure.mode proxy on Kubernetes is served by an Ingress: it needs "
+                    "className and tlsSecret or certManagerIssuer",
+                    set_command(stack, "kubernetes.ingress", {"className": "nginx", "tlsSecret": "monitoring-tls"}))
+        elif not public_url.startswith("https://"):
+            problem("exposure.publicUrl", "the Ingress serves TLS only, so the public URL must be https://",
+                    set_command(stack, "exposure.publicUrl", public_url.replace("http://", "https://", 1)))
+        elif k8s.ingress.host and k8s.ingress.host != public_url.split("://", 1)[1]:
+            problem("kubernetes.ingress.host", f"differs from the host of exposure.publicUrl ({public_url}); "
+                    "the Ingress must serve the URL users are given",
+                    f"pulumi config rm --path 'kubernetes.ingress.host' --stack {stack}")
+    elif k8s.ingress is not None:
+        problem("kubernetes.ingress", f"exposure.mode is {mode}, so no Ingress is made",
+                set_command(stack, "exposure.mode", "proxy"))
+    floor = prometheus_volume_floor(settings.prometheus.retention.size)
+    if k8s.volumes.prometheus and size_bytes(k8s.volumes.prometheus) < floor * 1024**3:
+        problem("kubernetes.volumes.prometheus",
+                f"cannot hold prometheus.retention.size {settings.prometheus.retention.size} plus headroom for the "
+                f"WAL and compaction ({VOLUME_HEADROOM:.0%}, at least {HEADROOM_MIN_GB}GiB): at least {floor}GiB",
+                set_command(stack, "kubernetes.volumes.prometheus", f"{floor}GiB"))
+    for key, resources in (("prometheus.resources", settings.prometheus.resources),
+                           ("alertmanager.resources", settings.alertmanager.resources),
+                           ("grafana.resources", settings.grafana.resources),
+                           ("exporterResources", settings.exporter_resources)):
+        if not (resources.limits.memory and resources.limits.cpu):
+            problem(f"{key}.limits", "on Kubernetes every container needs limits.memory and limits.cpu (a pod without "
+                    "them is evicted first and may starve its node); reservations become requests",
+                    set_command(stack, f"{key}.limits", {"memory": "256MB", "cpu": 0.2}))
+    return problems
 
 
 def load() -> LoadedSettings:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from config.units import duration_seconds, size_bytes
+from config.units import duration_seconds, gibibytes_ceil, size_bytes
 
 # Secrets every stack needs; receivers and exporters name further ones in `...Secret` fields.
 SECRET_KEYS: dict[str, str] = {
@@ -294,6 +294,9 @@ class Exporters(Model):
     mysql: Optional[ServiceExporterSettings] = None
     mongodb: Optional[ServiceExporterSettings] = None
     blackbox: BlackboxSettings = BlackboxSettings()
+    # Cluster monitoring (platform kubernetes): kube-state-metrics, API server, kubelet, cAdvisor
+    # through the kubelet, and annotated services and pods.
+    kubernetes: ExporterSettings = ExporterSettings()
 
 
 class Receiver(Model):
@@ -391,12 +394,112 @@ class Images(Model):
     overrides: dict[str, str] = Field(default_factory=dict, examples=[{"prometheus": "mirror/prometheus:v2.53.2"}])
 
 
+# Prometheus' retention.size bounds the TSDB blocks only; the WAL, the head chunks and the
+# compaction that writes a new block before deleting old ones come on top of it. The volume
+# claim must hold retention.size plus this share of it (at least HEADROOM_MIN_GB).
+VOLUME_HEADROOM = 0.25
+HEADROOM_MIN_GB = 1
+Hostname = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")]
+K8sName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+
+
+def prometheus_volume_floor(retention_size: str) -> int:
+    """Smallest Prometheus volume (whole GiB) that holds `retention_size` plus headroom."""
+    size = size_bytes(retention_size)
+    return gibibytes_ceil(size + max(int(size * VOLUME_HEADROOM), HEADROOM_MIN_GB * 1024**3))
+
+
+class VolumeSizes(Model):
+    """Volume claims. `prometheus` defaults to retention.size plus headroom (see VOLUME_HEADROOM)."""
+
+    prometheus: Optional[Size] = Field(None, examples=["13GiB"])
+    alertmanager: Size = Field("1GiB", examples=["1GiB"])
+    grafana: Size = Field("2GiB", examples=["2GiB"])
+
+
+class Ingress(Model):
+    """The Ingress in front of the UIs (exposure.mode proxy): TLS is mandatory, with the
+    certificate either in a Secret of the namespace or issued by a cert-manager issuer."""
+
+    class_name: str = Field("nginx", min_length=1, examples=["nginx"])
+    # Defaults to the host of exposure.publicUrl; when given, both must agree.
+    host: Optional[Hostname] = Field(None, examples=["memeit.pro"])
+    tls_secret: Optional[K8sName] = Field(None, examples=["memeit-pro-tls"])
+    cert_manager_issuer: Optional[K8sName] = Field(None, examples=["letsencrypt-prod"])
+    cert_manager_issuer_kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
+    # Where the ingress controller's pods run: the NetworkPolicies let only them reach the UIs.
+    controller_namespace: K8sName = Field("ingress-nginx", examples=["ingress-nginx"])
+
+    @model_validator(mode="after")
+    def _one_certificate_source(self) -> Ingress:
+        if bool(self.tls_secret) == bool(self.cert_manager_issuer):
+            raise ValueError(
+                "the ingress serves TLS only: set exactly one of tlsSecret (a kubernetes.io/tls Secret in the "
+                "namespace) or certManagerIssuer (cert-manager issues the certificate)"
+            )
+        return self
+
+
+class ExternalSecrets(Model):
+    """Take credentials from an external secret store (External Secrets Operator) instead of
+    putting Pulumi secrets into Secret objects: the program then declares ExternalSecrets whose
+    remote keys are `<keyPrefix><secret config key>` (e.g. monstack/prod/webPassword)."""
+
+    store_name: K8sName = Field(examples=["vault"])
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    key_prefix: str = Field("", pattern=r"^[A-Za-z0-9_./-]*$", examples=["monstack/prod/"])
+    refresh_interval: Duration = Field("1h", examples=["1h"])
+
+
+class KubernetesSettings(Model):
+    """Where and how the stack runs on a cluster (platform: kubernetes)."""
+
+    namespace: K8sName = Field("monitoring", examples=["monitoring"])
+    # Path of a kubeconfig file (default: $KUBECONFIG or ~/.kube/config) and its context.
+    kubeconfig: Optional[str] = Field(None, min_length=1, examples=["~/.kube/config"])
+    context: Optional[str] = Field(None, min_length=1, examples=["prod-cluster"])
+    # Render the manifests into this directory instead of applying them (offline checks, PR previews).
+    render_yaml_to: Optional[str] = Field(None, min_length=1, examples=["rendered/prod"])
+    storage_class: Optional[K8sName] = Field(None, examples=["standard-retain"])
+    volumes: VolumeSizes = VolumeSizes()
+    # 1, or 2 and more peered as one Alertmanager cluster (gossip deduplicates notifications).
+    alertmanager_replicas: int = Field(1, examples=[2])
+    pod_disruption_budgets: bool = False
+    ingress: Optional[Ingress] = None
+    external_secrets: Optional[ExternalSecrets] = None
+
+    @field_validator("alertmanager_replicas")
+    @classmethod
+    def _usable_replicas(cls, replicas: int) -> int:
+        if replicas < 1:
+            raise ValueError(
+                f"alertmanagerReplicas {replicas}: at least one Alertmanager must run, or no alert is ever "
+                "delivered; use 1, or 2 or more for a peered cluster"
+            )
+        if replicas > 9:
+            raise ValueError(
+                f"alertmanagerReplicas {replicas}: every replica receives every alert from Prometheus and gossips "
+                "with every peer, so replicas beyond a handful add notification traffic, not availability; use 2 to 9"
+            )
+        return replicas
+
+    @model_validator(mode="after")
+    def _budget_needs_peers(self) -> KubernetesSettings:
+        if self.pod_disruption_budgets and self.alertmanager_replicas < 2:
+            raise ValueError(
+                "alertmanagerReplicas 1 with podDisruptionBudgets: a budget on a single Alertmanager either blocks "
+                "every node drain (minAvailable 1) or protects nothing; set alertmanagerReplicas to 2 or more"
+            )
+        return self
+
+
 class Settings(Model):
     """One stack, validated whole before any resource is declared."""
 
     environment: Name = Field(examples=["staging"])
     cluster: str = Field(min_length=1, examples=["meme-maker-staging"])
-    platform: Literal["docker"] = "docker"
+    platform: Literal["docker", "kubernetes"] = Field("docker", examples=["kubernetes"])
+    kubernetes: Optional[KubernetesSettings] = None
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     # Data volumes refuse deletion (Pulumi `protect`); on outside dev.
     protect_data: bool = True
@@ -438,6 +541,16 @@ class Settings(Model):
         if len(set(names)) != len(names):
             raise ValueError(f"application names repeat: {names}")
         return self
+
+    @property
+    def kubernetes_settings(self) -> KubernetesSettings:
+        """The kubernetes block, or its defaults when the stack leaves it out."""
+        return self.kubernetes or KubernetesSettings()
+
+    @property
+    def prometheus_volume(self) -> str:
+        """The Prometheus volume claim: configured, or retention.size plus headroom."""
+        return self.kubernetes_settings.volumes.prometheus or f"{prometheus_volume_floor(self.prometheus.retention.size)}GiB"
 
     def secret_references(self) -> dict[str, str]:
         """Every secret config key these settings need, with what it is for."""

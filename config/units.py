@@ -50,3 +50,14 @@ def size_megabytes(text: str) -> int:
 def kubernetes_quantity(text: str) -> str:
     """A size as a Kubernetes quantity in Mi (exact for every size we accept above 1 MiB)."""
     return f"{max(1, size_bytes(text) // 1024**2)}Mi"
+
+
+def gibibytes_ceil(size: int) -> int:
+    """Whole GiB needed to hold `size` bytes (volume claims are sized in GiB)."""
+    return max(1, -(-size // 1024**3))
+
+
+def volume_quantity(text: str) -> str:
+    """A size as a Kubernetes storage quantity: whole Gi where exact, else Mi."""
+    size = size_bytes(text)
+    return f"{size // 1024**3}Gi" if size % 1024**3 == 0 else f"{max(1, -(-size // 1024**2))}Mi"

@@ -19,6 +19,7 @@ UPSTREAM: dict[str, str] = {
     "mysql": "quay.io/prometheus/mysqld-exporter:v0.15.1",
     "mongodb": "docker.io/percona/mongodb_exporter:0.40.0",
     "blackbox": "quay.io/prometheus/blackbox-exporter:v0.25.0",
+    "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
 }
 
 

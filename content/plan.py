@@ -14,7 +14,7 @@ from content import alertmanager, application, grafana, prometheus, self_monitor
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.images import image_ref
 from content.integrations import EXPORTERS
-from content.integrations.base import CONFIG_DIR, HostAccess
+from content.integrations.base import CONFIG_DIR, AccessRule, Egress, HostAccess
 from content.overrides import apply_overrides
 from content.rules import Alert, RuleGroup, render_rule_file
 from content.scrape import ScrapeJob
@@ -30,6 +30,43 @@ class SecretFile:
     path: str  # relative to CONFIG_DIR
     keys: tuple[str, ...]
     render: Callable[..., str]
+    # For an external secret store that renders the file itself (External Secrets Operator's
+    # Go templates): called with one template expression per key, e.g. ".webPassword". By
+    # default `render` is given `{{ .key }}` for each key, right for files that embed values.
+    template: Optional[Callable[..., str]] = None
+
+    def store_template(self) -> str:
+        """The file as a template of the store's values: the secret itself never passes here."""
+        refs = [f".{key}" for key in self.keys]
+        if self.template:
+            return self.template(*refs)
+        return self.render(*(f"{{{{ {ref} }}}}" for ref in refs))
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How to tell a service is alive: an HTTP path on its port, behind basic auth where the
+    service has it. Docker runs `command()` inside the container (when the image has sh and
+    wget); Kubernetes asks with httpGet, or runs `command()` where a password is needed, so
+    the password stays in its file and out of the pod spec."""
+
+    port: int
+    path: str
+    ready_path: Optional[str] = None  # readiness differs from liveness (Prometheus replays its WAL)
+    scheme: str = "http"
+    basic_auth_user: Optional[str] = None  # password read from secrets/web-password at run time
+    in_image: bool = True
+
+    def command(self, path: Optional[str] = None) -> tuple[str, ...]:
+        path = path or self.path
+        if not self.basic_auth_user:
+            return ("CMD", "wget", "-q", "-O", "/dev/null", f"{self.scheme}://127.0.0.1:{self.port}{path}")
+        # Over TLS it skips verification: it talks to its own process on loopback, not to the certificate's name.
+        header = (f'Authorization: Basic $(printf "%s:%s" "{self.basic_auth_user}" '
+                  f'"$(cat {CONFIG_DIR}/secrets/web-password)" | base64)')
+        insecure = "--no-check-certificate " if self.scheme == "https" else ""
+        url = f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        return ("CMD-SHELL", f"wget -q {insecure}-O /dev/null --header \"{header}\" {url} || exit 1")
 
 
 @dataclass(frozen=True)
@@ -45,7 +82,7 @@ class ServicePlan:
     secret_env: dict[str, str] = field(default_factory=dict)  # variable -> secret key
     data_path: Optional[str] = None  # persistent volume mounted here
     user: Optional[str] = "65534:65534"
-    health: Optional[tuple[str, ...]] = None  # Docker-style test, e.g. ("CMD-SHELL", "...")
+    probe: Optional[Probe] = None
     host_access: Optional[HostAccess] = None
     read_only_root: bool = True
     publish: Optional[tuple[str, int]] = None
@@ -53,6 +90,24 @@ class ServicePlan:
     tmpfs: tuple[str, ...] = ()
     # Create the workload only once its healthcheck passes (what API clients of it need).
     wait_healthy: bool = False
+    volume_size: Optional[str] = None  # of the data volume, where the platform sizes volumes
+    replicas: int = 1
+    peer_port: Optional[int] = None  # replicas gossip with each other on this port
+    ui: bool = False  # users reach it through the exposure (ports or the proxy)
+    clients: tuple[str, ...] = ()  # other services of the stack that connect to its port
+    egress: Egress = Egress()
+    cluster_access: tuple[AccessRule, ...] = ()  # permissions on the cluster's API (Kubernetes)
+    # Each replica keeps its own state (a TSDB, silences): one volume per replica (a StatefulSet).
+    # Otherwise the data volume is the one state of a single instance (Grafana's database).
+    data_per_replica: bool = False
+    # Its configuration reads the service account's token and the cluster CA as files under
+    # SERVICE_ACCOUNT_DIR (Prometheus' scrapes of the API server and kubelets).
+    token_files: bool = False
+
+    @property
+    def health(self) -> Optional[tuple[str, ...]]:
+        """The check run inside the container, where its image can run it."""
+        return self.probe.command() if self.probe and self.probe.in_image else None
 
 
 @dataclass(frozen=True)
@@ -68,18 +123,6 @@ class StackPlan:
         return next(s for s in self.services if s.name == name)
 
 
-def _http_check(port: int, path: str) -> tuple[str, ...]:
-    return ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}")
-
-
-def _authenticated_check(user: str, scheme: str, port: int, path: str) -> tuple[str, ...]:
-    """A healthcheck through basic auth that reads the password from its file at run time,
-    so the password is in neither the image, the command line nor the environment. Over TLS
-    it skips verification: it talks to its own process on loopback, not to the certificate's name."""
-    header = f'Authorization: Basic $(printf "%s:%s" "{user}" "$(cat {CONFIG_DIR}/secrets/web-password)" | base64)'
-    insecure = "--no-check-certificate " if scheme == "https" else ""
-    url = f"{scheme}://127.0.0.1:{port}{path}"
-    return ("CMD-SHELL", f"wget -q {insecure}-O /dev/null --header \"{header}\" {url} || exit 1")
 
 
 def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
@@ -89,7 +132,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     web_password = SecretFile("secrets/web-password", ("webPassword",), lambda pw: pw)
     tls = settings.web_tls
     web_yml = SecretFile("web.yml", ("webPassword",),
-                         lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed), tls=bool(tls)))
+                         lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed), tls=bool(tls)),
+                         template=lambda ref: web_config(web_user, f"{{{{ {ref} | bcrypt }}}}", tls=bool(tls)))
     # What Prometheus and Alertmanager need for TLS on their listeners, and Grafana to verify it.
     tls_files = {TLS_CERT_FILE: tls.certificate, TLS_CA_FILE: tls.ca or tls.certificate} if tls else {}
     tls_key = (SecretFile(TLS_KEY_FILE, (tls.key_secret,), lambda key: key),) if tls else ()
@@ -99,11 +143,14 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     rule_groups: dict[str, list[RuleGroup]] = {}
     exporter_jobs_by_key: dict[str, list[ScrapeJob]] = {}
 
+    k8s = settings.kubernetes_settings
+    prometheus_access: tuple[AccessRule, ...] = ()
     for exporter in EXPORTERS:
         if not exporter.enabled(settings):
             continue
         own = exporter.settings(settings)
-        exporter_jobs = exporter.scrape_jobs(own, topo.host(exporter.service))
+        prometheus_access += exporter.prometheus_access
+        exporter_jobs = exporter.scrape_jobs(own, topo)
         jobs += exporter_jobs
         if exporter_jobs:
             rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
@@ -124,7 +171,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         services.append(ServicePlan(
             name=exporter.service,
             bundle_dir=f"exporters/{exporter.key}",
-            image=image_ref(exporter.key, settings.images),
+            image=image_ref(exporter.image, settings.images),
             port=exporter.port,
             args=tuple(exporter.args(own)),
             env=exporter.env(own),
@@ -132,10 +179,13 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
             secret_files=secret_files,
             secret_env=secret_env,
             user=exporter.user,
-            health=_http_check(exporter.port, exporter.metrics_path) if exporter.has_wget else None,
+            probe=Probe(exporter.port, exporter.health_path or exporter.metrics_path, in_image=exporter.has_wget),
             host_access=exporter.host_access,
             read_only_root=exporter.read_only_root,
             resources=own.resources or settings.exporter_resources,
+            clients=("prometheus",),
+            egress=exporter.egress_for(own),
+            cluster_access=exporter.cluster_access,
         ))
 
     for app in settings.applications:
@@ -184,10 +234,18 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         },
         secret_files=(web_yml, web_password) + tls_key,
         data_path=prometheus.DATA_DIR,
-        health=_authenticated_check(web_user, topo.scheme("prometheus"), INTERNAL_PORTS["prometheus"],
-                                    f"{prom_prefix}/-/healthy"),
+        probe=Probe(INTERNAL_PORTS["prometheus"], f"{prom_prefix}/-/healthy", ready_path=f"{prom_prefix}/-/ready",
+                    scheme=topo.scheme("prometheus"), basic_auth_user=web_user),
         publish=topo.published_port("prometheus"),
         resources=settings.prometheus.resources,
+        volume_size=settings.prometheus_volume,
+        data_per_replica=True,
+        ui=True,
+        clients=("grafana",),
+        # It scrapes targets anywhere in the cluster and beyond (applications, the API server, kubelets).
+        egress=Egress(anywhere=True),
+        cluster_access=prometheus_access,
+        token_files=bool(prometheus_access),
     ))
 
     am_prefix = topo.route_prefix("alertmanager").rstrip("/")
@@ -204,10 +262,18 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         files={"alertmanager.yml": alertmanager.alertmanager_config(settings), **tls_files},
         secret_files=(web_yml, web_password) + tls_key + receiver_files,
         data_path=alertmanager.DATA_DIR,
-        health=_authenticated_check(web_user, topo.scheme("alertmanager"), INTERNAL_PORTS["alertmanager"],
-                                    f"{am_prefix}/-/healthy"),
+        probe=Probe(INTERNAL_PORTS["alertmanager"], f"{am_prefix}/-/healthy", ready_path=f"{am_prefix}/-/ready",
+                    scheme=topo.scheme("alertmanager"), basic_auth_user=web_user),
         publish=topo.published_port("alertmanager"),
         resources=settings.alertmanager.resources,
+        volume_size=k8s.volumes.alertmanager,
+        data_per_replica=True,
+        replicas=topo.replicas("alertmanager"),
+        peer_port=alertmanager.CLUSTER_PORT if topo.replicas("alertmanager") > 1 else None,
+        ui=True,
+        clients=("prometheus",),
+        # Receivers live outside the cluster (chat, paging, mail) on ports the receivers choose.
+        egress=Egress(anywhere=True),
     ))
 
     gf_prefix = topo.route_prefix("grafana").rstrip("/")
@@ -228,11 +294,14 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         ),
         data_path=grafana.DATA_DIR,
         user="472:0",
-        health=_http_check(INTERNAL_PORTS["grafana"], f"{gf_prefix}/api/health"),
+        probe=Probe(INTERNAL_PORTS["grafana"], f"{gf_prefix}/api/health"),
         publish=topo.published_port("grafana"),
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
         wait_healthy=by_api,
+        volume_size=k8s.volumes.grafana,
+        ui=True,
+        egress=Egress(services=("prometheus",)),
     ))
     return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups,
                      generated_rule_groups=generated_rule_groups, dashboards=dashboards)

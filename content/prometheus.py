@@ -23,13 +23,13 @@ def platform_jobs(settings: Settings, topology: Topology) -> list[ScrapeJob]:
     """Scrape jobs of Prometheus itself and of Alertmanager, both behind basic auth (and TLS
     when configured), under their route prefixes."""
     jobs = []
-    for service, host, interval in (
-        ("prometheus", "localhost", settings.prometheus.self_scrape_interval),
-        ("alertmanager", topology.host("alertmanager"), None),
+    for service, hosts, interval in (
+        ("prometheus", ("localhost",), settings.prometheus.self_scrape_interval),
+        ("alertmanager", topology.instances("alertmanager"), None),
     ):
         jobs.append(ScrapeJob(
             name=service,
-            targets=(f"{host}:{INTERNAL_PORTS[service]}",),
+            targets=tuple(f"{host}:{INTERNAL_PORTS[service]}" for host in hosts),
             metrics_path=f"{topology.route_prefix(service).rstrip('/')}/metrics",
             scheme=topology.scheme(service),
             ca_file=_ca_file(settings),
@@ -69,7 +69,6 @@ def _scrape_config(job: ScrapeJob, settings: Settings) -> dict:
 
 def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJob], rule_files: list[str]) -> str:
     prom = settings.prometheus
-    alertmanager_address = f"{topology.host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}"
     am_prefix = topology.route_prefix("alertmanager").rstrip("/")
     doc = {
         "global": {
@@ -84,7 +83,11 @@ def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJ
                 "basic_auth": {"username": settings.web_user, "password_file": WEB_PASSWORD_FILE},
                 **({"path_prefix": am_prefix} if am_prefix else {}),
                 **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}} if settings.web_tls else {}),
-                "static_configs": [{"targets": [settings.target_overrides.get(alertmanager_address, alertmanager_address)]}],
+                # Every replica: each alert goes to all of them, and they deduplicate by gossip.
+                "static_configs": [{"targets": [
+                    settings.target_overrides.get(address, address)
+                    for address in (f"{host}:{INTERNAL_PORTS['alertmanager']}" for host in topology.instances("alertmanager"))
+                ]}],
             }],
         },
         "scrape_configs": [_scrape_config(_retargeted(settings, job), settings) for job in jobs],

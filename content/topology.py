@@ -1,11 +1,15 @@
 """Where each service lives and how users reach it: names on the platform's network, route
-prefixes and external URLs, derived once from the exposure settings."""
+prefixes and external URLs, derived once from the platform and exposure settings. This is the
+one place that knows how an address looks on Docker (a container alias) and on Kubernetes
+(`<service>.<namespace>.svc`, and `<pod>.<governing service>...` for each replica)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from config.settings import Settings
+from content.scrape import pod_discovery
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 INTERNAL_PORTS = {"prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
@@ -15,9 +19,44 @@ INTERNAL_PORTS = {"prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
 class Topology:
     settings: Settings
 
+    @property
+    def kubernetes(self) -> bool:
+        return self.settings.platform == "kubernetes"
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.kubernetes_settings.namespace
+
     def host(self, service: str) -> str:
-        """Address of a service on the platform network (Docker: the container alias)."""
-        return service
+        """Address of a service on the platform network (Docker: the container alias;
+        Kubernetes: the Service's name in the namespace)."""
+        return f"{service}.{self.namespace}.svc" if self.kubernetes else service
+
+    def replicas(self, service: str) -> int:
+        """Instances of a service: Alertmanager may run as a peered cluster on Kubernetes."""
+        if self.kubernetes and service == "alertmanager":
+            return self.settings.kubernetes_settings.alertmanager_replicas
+        return 1
+
+    @staticmethod
+    def governing_service(service: str) -> str:
+        """The headless Service that gives each replica of a StatefulSet its own DNS name."""
+        return f"{service}-headless"
+
+    def instances(self, service: str) -> tuple[str, ...]:
+        """Address of every replica. Prometheus sends each alert to every Alertmanager (they
+        deduplicate among themselves), so it must reach each one, not one behind a Service."""
+        if not self.kubernetes or service != "alertmanager":
+            return (self.host(service),)
+        governing = self.governing_service(service)
+        return tuple(f"{service}-{i}.{governing}.{self.namespace}.svc" for i in range(self.replicas(service)))
+
+    def scrape_targets(self, service: str, port: int, per_node: bool) -> dict[str, Any]:
+        """ScrapeJob fields that reach a service: its address, or (for a workload that runs on
+        every Kubernetes node) each of its pods found through the API."""
+        if self.kubernetes and per_node:
+            return pod_discovery(self.namespace, service, port)
+        return {"targets": tuple(f"{host}:{port}" for host in self.instances(service))}
 
     def scheme(self, service: str) -> str:
         """https where the service's own listener has TLS (Prometheus, Alertmanager)."""

@@ -1,8 +1,10 @@
 """Offline preview: run the real program under mocks with one stack's config file and write
 what it would deploy.
 
-    OUTDIR/<bundle-dir>/...     every file uploaded into a container's config volume
+    OUTDIR/<bundle-dir>/...     every file uploaded into a container's config volume (Docker), or
+                                projected from ConfigMaps and Secrets into a pod (Kubernetes)
                                 (prometheus/, alertmanager/, grafana/, exporters/<name>/)
+    OUTDIR/kubernetes/*.yaml    every Kubernetes manifest (Kubernetes stacks), Secret values masked
     OUTDIR/resources.json       every declared resource: type, name, parent, inputs (secrets masked)
 
 The files come from the declared resources, not from a second rendering, so the preview shows
@@ -20,6 +22,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from components.platforms.kube.pods import BUNDLE_DIR_ANNOTATION, CLUSTER_FILES_ANNOTATION, FILES_ANNOTATION
 from config.errors import SettingsError
 from harness.mocks import Record, unwrap
 from harness.program import ProgramRun, run_program, shutdown
@@ -49,10 +54,57 @@ def _name_of(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else ""
 
 
+# Kubernetes objects that carry a service's files, with the property that holds them.
+_FILE_CARRIERS = {"ConfigMap": "data", "Secret": "stringData"}
+_CLUSTER_FILE = "# provided by Kubernetes at run time (projected service account token or cluster CA)\n"
+
+
+def manifests(records: list[Record]) -> list[dict[str, Any]]:
+    """Every Kubernetes object the program declares, as plain data (what the provider applies)."""
+    return [unwrap(r.inputs) for r in records
+            if r.type.startswith("kubernetes:") and "kind" in r.inputs and "apiVersion" in r.inputs]
+
+
+def _kubernetes_files(manifest: dict[str, Any]) -> dict[str, str]:
+    """Files a ConfigMap, Secret or ExternalSecret projects into a pod's config directory,
+    found by the annotations the Kubernetes platform puts on them."""
+    annotations = (manifest.get("metadata") or {}).get("annotations") or {}
+    bundle_dir = annotations.get(BUNDLE_DIR_ANNOTATION)
+    if not bundle_dir:
+        return {}
+    kind = manifest["kind"]
+    if kind == "ExternalSecret":
+        content = manifest["spec"]["target"]["template"]["data"]
+    else:
+        content = manifest.get(_FILE_CARRIERS.get(kind, ""), {}) or {}
+    out = {f"{bundle_dir}/{path}": mask_text(content[key])
+           for key, path in json.loads(annotations.get(FILES_ANNOTATION, "{}")).items() if key in content}
+    for path in json.loads(annotations.get(CLUSTER_FILES_ANNOTATION, "[]")):
+        out[f"{bundle_dir}/{path}"] = _CLUSTER_FILE
+    return out
+
+
+def manifest_files(records: list[Record]) -> dict[str, str]:
+    """kubernetes/<kind>-<name>.yaml -> the manifest, Secret values masked, keys sorted."""
+    out = {}
+    for manifest in manifests(records):
+        if manifest["kind"] == "Secret":
+            for prop in ("data", "stringData"):
+                if prop in manifest:
+                    manifest[prop] = {k: MASK for k in manifest[prop]}
+        manifest = _mask_data(manifest)
+        name = manifest["metadata"]["name"]
+        out[f"kubernetes/{manifest['kind'].lower()}-{name}.yaml"] = yaml.safe_dump(manifest, sort_keys=True)
+    return dict(sorted(out.items()))
+
+
 def bundle_files(records: list[Record], mask: bool = True) -> dict[str, str]:
-    """OUTDIR-relative path -> content of every file uploaded into a container's config dir.
-    `mask=False` is for the live harness only, whose secrets are its own test values."""
+    """OUTDIR-relative path -> content of every file a service finds in its config dir: uploaded
+    into a container (Docker) or projected from ConfigMaps and Secrets (Kubernetes).
+    `mask=False` (Docker uploads) is for the live harness only, whose secrets are its own test values."""
     files: dict[str, str] = {}
+    for manifest in manifests(records):
+        files.update(_kubernetes_files(manifest))
     for record in records:
         if record.type != "docker:index/container:Container":
             continue
@@ -116,7 +168,7 @@ def _clear(outdir: Path) -> None:
 
 
 def write_preview(run: ProgramRun, outdir: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    files = bundle_files(run.records)
+    files = bundle_files(run.records) | manifest_files(run.records)
     resources = resource_list(run.records)
     _clear(outdir)
     for path, content in files.items():

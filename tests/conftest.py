@@ -18,6 +18,7 @@ from harness.program import run_program, shutdown  # noqa: E402
 from harness.stackfile import fill_missing_secrets, read_stack_file  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
+KUBERNETES_STACKS = ("staging", "prod")  # the shipped platform of each; dev stays on Docker
 
 
 def stack_raw(stack: str) -> dict[str, Any]:
@@ -31,6 +32,22 @@ def stack_raw(stack: str) -> dict[str, Any]:
         except ValueError:
             out[key] = value
     return out
+
+
+def docker_variant(raw: dict[str, Any]) -> dict[str, Any]:
+    """A shipped Kubernetes stack's config moved onto Docker (same thresholds, limits and
+    receivers), so Docker facts stay tested at staging's and prod's values."""
+    raw = copy.deepcopy(raw)
+    raw["platform"] = "docker"
+    raw.pop("kubernetes", None)
+    exporters = raw.get("exporters", {})
+    if exporters.pop("kubernetes", None) is not None:
+        exporters["cadvisor"] = {"enabled": True}
+    if raw.get("exposure", {}).get("mode") == "proxy":
+        raw["exposure"]["proxyNetwork"] = "edge"
+    elif "exposure" in raw:
+        raw["exposure"]["mode"] = "published"
+    return raw
 
 
 def as_config(raw: dict[str, Any]) -> dict[str, str]:
@@ -59,6 +76,15 @@ def raw_config():
 def runs():
     """Each shipped stack run once under mocks (records are plain data, safe to share)."""
     return {stack: run_stack(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def docker_runs(runs):
+    """Every stack on Docker: dev as shipped, staging and prod moved onto Docker."""
+    out = {"dev": runs["dev"]}
+    for stack in KUBERNETES_STACKS:
+        out[stack] = run_stack(stack, docker_variant(stack_raw(stack)))
+    return out
 
 
 @pytest.fixture(scope="session", autouse=True)

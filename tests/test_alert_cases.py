@@ -13,13 +13,13 @@ from content.alert_tests import cases, promtool_test_file
 from content.plan import build_plan
 from content.rules import Alert
 from tests.conftest import STACKS, secret_keys_of, stack_raw
-from tests.test_exporters import ALL_EXPORTERS, PASSWORDS
+from tests.test_exporters import PASSWORDS, all_exporters
 from tests.test_preview import tool
 
 
 def plan_for(stack: str, **changes):
     raw = stack_raw(stack)
-    raw["exporters"] = ALL_EXPORTERS
+    raw["exporters"] = all_exporters(raw.get("platform", "docker"))
     raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
     raw.update(changes)
     settings = validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings

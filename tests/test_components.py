@@ -7,15 +7,15 @@ import pulumi
 import pytest
 
 from harness.mocks import RecordingMocks, RecordingMonitor
-from tests.conftest import as_config, secret_keys_of, stack_raw
+from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 
 
 @pytest.fixture
 def stack_for():
-    """Builds MonitoringStack for a shipped stack with fresh mocks and config."""
+    """Builds MonitoringStack for a shipped stack (or its Docker variant) with fresh mocks and config."""
 
-    def build(stack: str):
-        raw = stack_raw(stack)
+    def build(stack: str, docker: bool = False):
+        raw = docker_variant(stack_raw(stack)) if docker else stack_raw(stack)
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_all_config({f"monstack:{k}": v for k, v in as_config(raw).items()},
                                       [f"monstack:{k}" for k in secret_keys_of(stack)])
@@ -32,7 +32,7 @@ def stack_for():
 
 @pulumi.runtime.test
 def test_prometheus_flags_from_settings(stack_for):
-    stack = stack_for("prod")
+    stack = stack_for("prod", docker=True)
 
     def check(command):
         assert "--storage.tsdb.retention.time=30d" in command
@@ -42,8 +42,24 @@ def test_prometheus_flags_from_settings(stack_for):
 
 
 @pulumi.runtime.test
+def test_prometheus_statefulset_on_kubernetes(stack_for):
+    """The same component, on the Kubernetes platform: the workload is a StatefulSet whose
+    container carries the flags from the same settings."""
+    stack = stack_for("prod")
+
+    def check(spec):
+        # Outputs of the resource are the SDK's typed objects (snake_case properties).
+        container = spec.template.spec.containers[0]
+        assert "--storage.tsdb.retention.time=30d" in container.args
+        assert "--web.route-prefix=/prometheus" in container.args
+        assert spec.volume_claim_templates[0].spec.resources.requests["storage"] == "13Gi"
+
+    return stack.services["prometheus"].workload.spec.apply(check)
+
+
+@pulumi.runtime.test
 def test_secret_files_keep_the_uploads_secret(stack_for):
-    stack = stack_for("staging")
+    stack = stack_for("staging", docker=True)
     uploads = stack.services["grafana"].workload.uploads
 
     async def check():
@@ -54,7 +70,7 @@ def test_secret_files_keep_the_uploads_secret(stack_for):
 
 @pulumi.runtime.test
 def test_grafana_reads_secrets_from_files_not_env(stack_for):
-    stack = stack_for("staging")
+    stack = stack_for("staging", docker=True)
 
     def check(envs):
         env = dict(e.split("=", 1) for e in envs)

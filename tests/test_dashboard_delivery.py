@@ -14,7 +14,7 @@ from config.errors import SettingsError
 from harness.mocks import unwrap
 from harness.preview import bundle_files
 from harness.program import run_program
-from tests.conftest import as_config, secret_keys_of
+from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 
 PROVIDER = "pulumi:providers:grafana"
 FOLDER, DATASOURCE = "grafana:oss/folder:Folder", "grafana:oss/dataSource:DataSource"
@@ -27,14 +27,15 @@ def of_type(run, typ):
 
 
 def uploaded_dashboards(run) -> dict[str, str]:
-    """uid -> JSON of the dashboards uploaded into the Grafana container."""
-    files = bundle_files([r for r in run.records if r.type == "docker:index/container:Container"])
+    """uid -> JSON of the dashboards given to Grafana as files (container uploads or ConfigMaps),
+    leaving out those declared through its API."""
+    files = bundle_files([r for r in run.records if not r.type.startswith("grafana:")])
     return {json.loads(text)["uid"]: text for path, text in files.items() if path.startswith("grafana/dashboards/")}
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_api_mode_declares_everything_under_the_explicit_provider(runs, stack):
-    run = runs[stack]
+@pytest.mark.parametrize("stack, on_docker", [("staging", False), ("prod", False), ("prod", True)])
+def test_api_mode_declares_everything_under_the_explicit_provider(runs, stack, on_docker):
+    run = run_program(stack, as_config(docker_variant(stack_raw(stack))), secret_keys_of(stack)) if on_docker else runs[stack]
     providers = of_type(run, PROVIDER)
     assert len(providers) == 1
     provider = providers[0]
@@ -43,15 +44,21 @@ def test_api_mode_declares_everything_under_the_explicit_provider(runs, stack):
     assert inputs["url"] == expected_url
     assert rpc.is_rpc_secret(inputs["auth"]), "the admin credentials must stay a secret"
     assert unwrap(inputs["auth"]) == "admin:preview-placeholder-grafanaAdminPassword"
-    grafana = next(r for r in run.records if r.name == "monitoring-grafana-container")
+    workload = "monitoring-grafana-container" if on_docker else "monitoring-grafana-deployment"
+    grafana = next(r for r in run.records if r.name == workload)
     managed = of_type(run, FOLDER) + of_type(run, DATASOURCE) + of_type(run, DASHBOARD)
-    assert len(of_type(run, DATASOURCE)) == 1 and len(of_type(run, DASHBOARD)) == 6
+    assert len(of_type(run, DATASOURCE)) == 1 and len(of_type(run, DASHBOARD)) >= 6
     for record in managed:
         assert f"{PROVIDER}::{provider.name}" in record.provider, f"{record.name} is not under the explicit provider"
-        assert any(d.endswith("::monitoring-grafana-container") for d in record.dependencies), record.name
+        assert any(d.endswith(f"::{workload}") for d in record.dependencies), record.name
         assert record.parent.endswith("monstack:monitoring:Dashboards::monitoring-dashboards")
-    # The provider needs Grafana answering: the container is created once it is healthy.
-    assert unwrap(grafana.inputs)["wait"] is True
+    # The provider needs Grafana answering: the container is created once it is healthy (Docker);
+    # pulumi-kubernetes waits for a Deployment's rollout unless told not to.
+    if on_docker:
+        assert unwrap(grafana.inputs)["wait"] is True
+    else:
+        annotations = unwrap(grafana.inputs)["metadata"].get("annotations", {})
+        assert "pulumi.com/skipAwait" not in annotations
     assert uploaded_dashboards(run) == {}, "API mode must not also provision dashboard files"
     assert "grafana/provisioning/datasources/prometheus.yml" not in bundle_files(run.records)
 
@@ -60,7 +67,7 @@ def test_api_data_source_matches_the_provisioned_one(runs):
     source = unwrap(of_type(runs["prod"], DATASOURCE)[0].inputs)
     assert (source["name"], source["uid"], source["type"], source["accessMode"]) == ("Prometheus", "prometheus",
                                                                                      "prometheus", "proxy")
-    assert source["url"] == "http://prometheus:9090/prometheus" and source["isDefault"] is True
+    assert source["url"] == "http://prometheus.monitoring.svc:9090/prometheus" and source["isDefault"] is True
     assert source["basicAuthEnabled"] is True and source["basicAuthUsername"] == "admin"
     assert json.loads(source["jsonDataEncoded"]) == {"httpMethod": "POST", "timeInterval": "15s"}
     raw_secure = of_type(runs["prod"], DATASOURCE)[0].inputs["secureJsonDataEncoded"]
@@ -72,7 +79,8 @@ def test_dashboards_land_in_their_folders(runs):
     run = runs["prod"]
     folders = {unwrap(r.inputs)["uid"]: unwrap(r.inputs)["title"] for r in of_type(run, FOLDER)}
     assert folders == {"monstack-infrastructure": "Infrastructure", "monstack-databases": "Databases",
-                       "monstack-applications": "Applications", "monstack-platform": "Platform"}
+                       "monstack-applications": "Applications", "monstack-platform": "Platform",
+                       "monstack-kubernetes": "Kubernetes"}
     placed = {json.loads(unwrap(r.inputs)["configJson"])["uid"]: unwrap(r.inputs)["folder"] for r in of_type(run, DASHBOARD)}
     assert placed["monstack-redis"] == "monstack-databases" and placed["monstack-alerts"] == "monstack-platform"
 

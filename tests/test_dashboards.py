@@ -22,8 +22,8 @@ from content.dashboards import INTEGRATIONS, DashboardFile, IntegrationJobs, bui
 from content.dashboards.common import FOLDERS, MAX_UID, UID_PREFIX, make_uid, render
 from content.plan import build_plan
 from content.scrape import ScrapeJob
-from tests.conftest import STACKS, secret_keys_of, stack_raw
-from tests.test_exporters import ALL_EXPORTERS, PASSWORDS
+from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
+from tests.test_exporters import PASSWORDS, all_exporters
 from tests.test_preview import tool
 
 # Grafana's own variables, and what each stands for when a query is checked offline.
@@ -43,16 +43,24 @@ def stack_dashboards(stack: str) -> tuple[DashboardFile, ...]:
 
 @cache
 def full_dashboards() -> tuple[DashboardFile, ...]:
-    """Every exporter enabled, plus the integrations still to come, through the registry."""
-    raw = stack_raw("prod")
-    raw["exporters"] = ALL_EXPORTERS
-    raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
-    settings = settings_of(raw, "prod")
-    plan = build_plan(settings, salt_seed="test")
-    future = [IntegrationJobs(key, (ScrapeJob(name=job, targets=(f"{job}:9999",)),)) for key, job in FUTURE.items()]
+    """Every exporter enabled on each platform (prod on Kubernetes, and its Docker variant for
+    cAdvisor's own dashboard), plus any integration still to come, through the registry."""
+    found: dict[str, DashboardFile] = {}
+    enabled: set[str] = set()
+    settings = None
+    for raw in (stack_raw("prod"), docker_variant(stack_raw("prod"))):
+        raw["exporters"] = all_exporters(raw.get("platform", "docker"))
+        raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
+        settings = settings_of(raw, "prod")
+        plan = build_plan(settings, salt_seed="test")
+        enabled |= set(raw["exporters"])
+        for d in plan.dashboards:
+            found.setdefault(d.uid, d)
+    future = [IntegrationJobs(key, (ScrapeJob(name=job, targets=(f"{job}:9999",)),))
+              for key, job in FUTURE.items() if key not in enabled]
     platform = [j for j in plan.jobs if j.name in ("prometheus", "alertmanager")]
-    extra = build_dashboards(settings, future, [], platform, [])
-    return plan.dashboards + tuple(d for d in extra if d.folder.key != "platform")
+    extra = build_dashboards(settings, future, [], platform, []) if future else []
+    return tuple(found.values()) + tuple(d for d in extra if d.folder.key != "platform")
 
 
 def all_sets() -> list[tuple[str, DashboardFile]]:
@@ -83,8 +91,11 @@ def test_counts_per_integration():
 @pytest.mark.parametrize("stack", STACKS)
 def test_only_enabled_integrations_get_dashboards(stack):
     uids = {d.uid for d in stack_dashboards(stack)}
-    assert uids == {"monstack-node", "monstack-cadvisor", "monstack-redis", "monstack-app-meme-maker-backend",
-                    "monstack-self", "monstack-alerts"}
+    # cAdvisor runs as a container on Docker; on Kubernetes the kubelet serves it (kubernetes integration).
+    platform = {"monstack-cadvisor"} if stack == "dev" else {"monstack-k8s-cluster", "monstack-k8s-nodes",
+                                                             "monstack-k8s-workloads"}
+    assert uids == {"monstack-node", "monstack-redis", "monstack-app-meme-maker-backend",
+                    "monstack-self", "monstack-alerts"} | platform
 
 
 def test_round_trip_through_the_sdk_model():
@@ -160,19 +171,20 @@ def test_links_resolve():
 def test_prod_links_live_under_the_grafana_sub_path():
     node = next(d for d in stack_dashboards("prod") if d.uid == "monstack-node")
     urls = [link["url"] for link in json.loads(node.json)["links"]]
-    assert "/grafana/d/monstack-cadvisor?${environment:queryparam}&${cluster:queryparam}" in urls
+    assert "/grafana/d/monstack-alerts?${environment:queryparam}&${cluster:queryparam}" in urls
 
 
 def test_queries_start_from_the_scrape_job_selector():
     """No drift: every query of an integration's dashboard names its job as the rules do."""
     for _, d in all_sets():
-        job = {"k8s-cluster": "kube-state-metrics", "k8s-nodes": "kube-state-metrics",
-               "k8s-workloads": "kube-state-metrics"}.get(d.integration, d.integration.removeprefix("app-"))
+        # Kubernetes dashboards read each metric from the job that exports it.
+        jobs = {"k8s-cluster": ("kube-state-metrics",), "k8s-nodes": ("kube-state-metrics",),
+                "k8s-workloads": ("kube-state-metrics", "cadvisor")}.get(d.integration, (d.integration.removeprefix("app-"),))
         if d.integration in ("self", "alerts"):
             continue
         for panel in panels(json.loads(d.json)):
             for target in panel["targets"]:
-                assert f'job="{job}"' in target["expr"], f"{d.uid}: {target['expr']}"
+                assert any(f'job="{job}"' in target["expr"] for job in jobs), f"{d.uid}: {target['expr']}"
                 assert 'instance=~"$instance"' in target["expr"] or "up{" in target["expr"]
 
 

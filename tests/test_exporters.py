@@ -10,7 +10,7 @@ import pytest
 from content.integrations import EXPORTERS
 from harness.preview import write_preview
 from harness.program import run_program
-from tests.conftest import as_config, secret_keys_of, stack_raw
+from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 from tests.test_preview import tool
 from tests.test_stack_records import containers
 
@@ -27,9 +27,19 @@ ALL_EXPORTERS = {
 PASSWORDS = ["redisPassword", "postgresPassword", "mysqlPassword", "mongoPassword"]
 
 
+def all_exporters(platform: str) -> dict:
+    """Every integration that runs on `platform` (cAdvisor's container on Docker only; the
+    kubernetes integration on Kubernetes only)."""
+    out = dict(ALL_EXPORTERS)
+    if platform == "kubernetes":
+        del out["cadvisor"]
+        out["kubernetes"] = {"enabled": True}
+    return out
+
+
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
-    raw = stack_raw("staging")
+    raw = docker_variant(stack_raw("staging"))
     raw["exporters"] = ALL_EXPORTERS
     for key in PASSWORDS:
         raw[key] = f"preview-placeholder-{key}"
@@ -41,7 +51,7 @@ def full(tmp_path_factory):
 
 def test_every_registered_exporter_runs(full):
     run, _ = full
-    assert {f"{e.key}-exporter" for e in EXPORTERS} <= set(containers(run))
+    assert {e.service for e in EXPORTERS if "docker" in e.platforms} <= set(containers(run))
 
 
 def test_credentials_are_files_not_environment(full):
@@ -58,7 +68,7 @@ def test_credentials_are_files_not_environment(full):
 def test_rules_use_the_scrape_job_selectors(full):
     _, outdir = full
     rules = outdir / "prometheus" / "rules"
-    for exporter in EXPORTERS:
+    for exporter in (e for e in EXPORTERS if "docker" in e.platforms):
         text = (rules / f"{exporter.key}.yml").read_text()
         assert f'job="{exporter.key}"' in text
     prometheus_yml = (outdir / "prometheus" / "prometheus.yml").read_text()
@@ -73,7 +83,7 @@ def test_promtool_accepts_the_full_bundle(full):
 
 
 def test_disabled_exporter_has_no_job_and_no_rules():
-    raw = stack_raw("staging")
+    raw = docker_variant(stack_raw("staging"))
     raw["exporters"] = {"node": {"enabled": True}, "cadvisor": {"enabled": False}}
     run = run_program("staging", as_config(raw), secret_keys_of("staging"))
     assert "cadvisor-exporter" not in containers(run) and "redis-exporter" not in containers(run)

@@ -123,7 +123,9 @@ def test_image_override_of_unknown_image(raw_config):
 def test_unknown_platform(raw_config):
     raw = raw_config("dev")
     raw["platform"] = "nomad"
-    assert "Input should be 'docker'" in problems("dev", raw)["platform"]
+    message = problems("dev", raw)["platform"]
+    assert "Input should be 'docker' or 'kubernetes'" in message and '"nomad"' in message
+    assert "pulumi config set 'platform' 'kubernetes' --stack dev" in message
 
 
 def test_override_of_a_missing_rule_lists_the_nearest(raw_config):

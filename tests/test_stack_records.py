@@ -1,4 +1,6 @@
-"""The real program under mocks, per shipped stack: what it declares, with which settings."""
+"""The real program on Docker under mocks: dev as shipped, staging and prod moved onto Docker
+(`docker_variant`), so every Docker fact stays tested at each environment's values. The
+Kubernetes facts of the shipped staging and prod are in test_kubernetes.py."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ def containers(run: ProgramRun) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_resources_by_type(runs, stack):
+def test_resources_by_type(docker_runs, stack):
+    runs = docker_runs
     counts = Counter(r.type for r in runs[stack].records)
     services = {"prometheus", "alertmanager", "grafana", "node-exporter", "cadvisor-exporter", "redis-exporter"}
     assert counts[CONTAINER] == len(services) == set(containers(runs[stack])).__len__()
@@ -41,7 +44,8 @@ def test_resources_by_type(runs, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_children_are_parented_and_uniquely_named(runs, stack):
+def test_children_are_parented_and_uniquely_named(docker_runs, stack):
+    runs = docker_runs
     records = runs[stack].records
     keys = [(r.type, r.name) for r in records]
     assert len(keys) == len(set(keys)), "duplicate resource (type, name): the engine would refuse it"
@@ -61,7 +65,8 @@ LIMITS = {  # from DESIGN.md's per-environment table: (memory MB, cpus, memory r
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_limits_and_reservations(runs, stack):
+def test_limits_and_reservations(docker_runs, stack):
+    runs = docker_runs
     found = containers(runs[stack])
     for service, (memory, cpus, reservation) in LIMITS[stack].items():
         c = found[service]
@@ -72,7 +77,8 @@ RETENTION = {"dev": ("7d", "2GB", "debug"), "staging": ("15d", "5GB", "info"), "
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_retention_and_log_level_flags(runs, stack):
+def test_retention_and_log_level_flags(docker_runs, stack):
+    runs = docker_runs
     command = containers(runs[stack])["prometheus"]["command"]
     time, size, level = RETENTION[stack]
     assert f"--storage.tsdb.retention.time={time}" in command
@@ -81,7 +87,8 @@ def test_retention_and_log_level_flags(runs, stack):
     assert "--web.config.file=/etc/monstack/web.yml" in command
 
 
-def test_exposure_per_environment(runs):
+def test_exposure_per_environment(docker_runs):
+    runs = docker_runs
     dev, staging, prod = (containers(runs[s]) for s in STACKS)
     assert dev["grafana"]["ports"] == [{"internal": 3000, "external": 3001, "ip": "127.0.0.1"}]
     assert staging["prometheus"]["ports"][0]["ip"] == "0.0.0.0"
@@ -96,7 +103,8 @@ def test_exposure_per_environment(runs):
     assert "edge" in networks
 
 
-def test_hardening_in_prod_only(runs):
+def test_hardening_in_prod_only(docker_runs):
+    runs = docker_runs
     prod = containers(runs["prod"])
     for service in ("prometheus", "alertmanager", "grafana", "node-exporter", "redis-exporter"):
         c = prod[service]
@@ -110,7 +118,8 @@ def test_hardening_in_prod_only(runs):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_data_volumes_protected_outside_dev(runs, stack):
+def test_data_volumes_protected_outside_dev(docker_runs, stack):
+    runs = docker_runs
     data = [r for r in runs[stack].records if r.type == VOLUME and r.name.endswith("-data")]
     assert {r.name for r in data} == {f"monitoring-{s}-data" for s in ("prometheus", "alertmanager", "grafana")}
     for record in data:
@@ -118,7 +127,8 @@ def test_data_volumes_protected_outside_dev(runs, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_secrets_stay_secret(runs, stack):
+def test_secrets_stay_secret(docker_runs, stack):
+    runs = docker_runs
     for record in runs[stack].records:
         if record.type == CONTAINER:
             uploads = record.inputs["uploads"]
@@ -134,7 +144,8 @@ def test_secrets_stay_secret(runs, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_healthchecks(runs, stack):
+def test_healthchecks(docker_runs, stack):
+    runs = docker_runs
     found = containers(runs[stack])
     for service in ("prometheus", "alertmanager", "grafana", "node-exporter"):
         assert found[service]["healthcheck"]["tests"], service
@@ -142,9 +153,9 @@ def test_healthchecks(runs, stack):
 
 
 def test_images_follow_a_mirror(raw_config):
-    from tests.conftest import run_stack
+    from tests.conftest import docker_variant, run_stack
 
-    raw = raw_config("staging")
+    raw = docker_variant(raw_config("staging"))
     raw["images"] = {"registry": "registry.internal:5000", "overrides": {"grafana": "mirror/grafana:11.6.0"}}
     run = run_stack("staging", raw)
     images = sorted(unwrap(r.inputs)["name"] for r in run.records if r.type == "docker:index/remoteImage:RemoteImage")

@@ -11,7 +11,7 @@ import pytest
 
 from harness.preview import bundle_files
 from harness.program import run_program
-from tests.conftest import as_config, secret_keys_of, stack_raw
+from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 from tests.test_preview import check, tool
 
 
@@ -29,7 +29,7 @@ def self_signed(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bundle(self_signed, tmp_path_factory):
     cert, key = self_signed
-    raw = stack_raw("staging")
+    raw = docker_variant(stack_raw("staging"))
     raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
     raw["webTlsKey"] = key
     raw["grafana"]["manageByApi"] = False  # the provisioned data source; the API one is checked below
@@ -66,7 +66,8 @@ def test_api_data_source_verifies_prometheus_with_the_ca(self_signed):
     raw["webTlsKey"] = key
     run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
     source = next(unwrap(r.inputs) for r in run.records if r.type == "grafana:oss/dataSource:DataSource")
-    assert source["url"] == "https://prometheus:9090"
+    namespace = raw["kubernetes"]["namespace"]
+    assert source["url"] == f"https://prometheus.{namespace}.svc:9090"
     assert json.loads(source["jsonDataEncoded"])["tlsAuthWithCACert"] is True
     secure = json.loads(source["secureJsonDataEncoded"])
     assert secure["tlsCACert"] == cert and secure["basicAuthPassword"] == "preview-placeholder-webPassword"

@@ -12,7 +12,12 @@ from content.plan import ServicePlan
 
 
 class Platform(Protocol):
+    """Implementations: `docker.DockerPlatform` and `kubernetes.KubernetesPlatform`, both built as
+    `Platform(name, settings, plan=stack_plan, parent=stack)` (stack-wide resources first: a
+    network, or a provider, namespace and policies), then asked to `run` each service."""
+
     network_name: pulumi.Output[str]
+    """Where the services meet: the Docker network, or the Kubernetes namespace."""
 
     def run(
         self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource

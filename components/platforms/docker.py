@@ -13,7 +13,7 @@ import pulumi_docker as docker
 from config.settings import Settings
 from config.units import size_megabytes
 from content.integrations.base import CONFIG_DIR
-from content.plan import SecretFile, ServicePlan
+from content.plan import SecretFile, ServicePlan, StackPlan
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 
@@ -36,7 +36,8 @@ def _secret_content(secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]
 
 
 class DockerPlatform:
-    def __init__(self, name: str, settings: Settings, parent: pulumi.Resource):
+    def __init__(self, name: str, settings: Settings, plan: StackPlan, parent: pulumi.Resource):
+        """`plan` is the whole stack's (Docker needs nothing of it beyond each service's own)."""
         self.settings = settings
         self.prefix = settings.network_name or f"monstack-{settings.environment}"
         self.network = docker.Network(

@@ -22,6 +22,7 @@ matchers, as grafana/jsonnet-libs writes it: `job="node",job=~"$job",instance=~"
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -99,6 +100,11 @@ class Context:
     grafana_prefix: str = "/"  # route prefix of Grafana ("/grafana/" behind the proxy)
     prometheus_url: str = ""  # external URLs, for links to the alerting UIs
     alertmanager_url: str = ""
+
+    def only(self, name: str) -> Context:
+        """This context narrowed to the one job `name`: for queries of a dashboard that spans
+        several jobs but reads each metric from the job that exports it."""
+        return dataclasses.replace(self, jobs=tuple(j for j in self.jobs if j.name == name))
 
     @property
     def base(self) -> str:

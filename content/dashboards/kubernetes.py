@@ -1,7 +1,8 @@
 """Kubernetes: cluster, nodes and workloads, from kube-state-metrics (object state) and the
 kubelet's cAdvisor (container usage), the usual pair. Three dashboards in the Kubernetes
-folder, linked to each other. Built once an exporter with key `kubernetes` exists; its scrape
-jobs (kube-state-metrics, kubelet, cAdvisor) give the selector, whatever their names."""
+folder, linked to each other. Each query reads its metric from the job that exports it
+(`kube_*` from kube-state-metrics, `container_*` from the cadvisor job), with that job's
+selector, as the kubernetes integration's alerts do."""
 
 from __future__ import annotations
 
@@ -25,18 +26,19 @@ RELATED = [(CLUSTER, "Kubernetes cluster"), (NODES, "Kubernetes nodes"), (WORKLO
 
 
 def _cluster(ctx: Context) -> Board:
-    s = ctx.sel()
+    ksm = ctx.only(KSM)
+    s = ksm.sel()
     b = board(ctx, "k8s-cluster", "Kubernetes cluster", "The cluster at a glance: nodes, pods, how much of its "
               "capacity is requested, and what restarts.", "kubernetes", related=RELATED, uid=CLUSTER,
               tags=("kubernetes",))
-    requested = _requested(ctx)
+    requested = _requested(ksm)
     return add(
         b,
         ("Overview", [
             single("Nodes ready", "Nodes whose Ready condition is true.", "short",
-                   Query(f'sum(kube_node_status_condition{{{ctx.sel(READY)}}})')),
+                   Query(f'sum(kube_node_status_condition{{{ksm.sel(READY)}}})')),
             single("Pods running", "Pods in phase Running.", "short",
-                   Query(f'sum(kube_pod_status_phase{{{ctx.sel(RUNNING)}}})')),
+                   Query(f'sum(kube_pod_status_phase{{{ksm.sel(RUNNING)}}})')),
             single("CPU requested", "CPU requests of all pods against the nodes' allocatable CPU.", "percentunit",
                    Query(requested["cpu"]), levels=[(0.8, ORANGE), (0.95, RED)]),
             single("Memory requested", "Memory requests against allocatable memory.", "percentunit",
@@ -67,18 +69,19 @@ def _requested(ctx: Context) -> dict[str, str]:
 
 
 def _nodes(ctx: Context) -> Board:
-    s = ctx.sel()
+    ksm = ctx.only(KSM)
+    s = ksm.sel()
     b = board(ctx, "k8s-nodes", "Kubernetes nodes", "Each node: conditions, pods against capacity, requests "
               "against allocatable.", "kubernetes", related=RELATED, uid=NODES, tags=("kubernetes",))
-    per_node = {resource: ctx.sel(f'resource="{resource}"') for resource in ("cpu", "memory", "pods")}
+    per_node = {resource: ksm.sel(f'resource="{resource}"') for resource in ("cpu", "memory", "pods")}
     return add(
         b,
         ("Conditions", [
             single("Nodes not ready", "Nodes whose Ready condition is not true.", "short",
-                   Query(f"count(kube_node_status_condition{{{ctx.sel(READY)}}} == 0) or vector(0)"),
+                   Query(f"count(kube_node_status_condition{{{ksm.sel(READY)}}} == 0) or vector(0)"),
                    levels=[(1, RED)]),
             single("Nodes under pressure", "Nodes reporting memory, disk or PID pressure.", "short",
-                   Query(f"count(kube_node_status_condition{{{ctx.sel(PRESSURE)}}} == 1) or vector(0)"),
+                   Query(f"count(kube_node_status_condition{{{ksm.sel(PRESSURE)}}} == 1) or vector(0)"),
                    levels=[(1, ORANGE)]),
             single("Unschedulable nodes", "Nodes cordoned (spec.unschedulable).", "short",
                    Query(f"sum(kube_node_spec_unschedulable{{{s}}})"), levels=[(1, ORANGE)]),
@@ -103,14 +106,15 @@ def _nodes(ctx: Context) -> Board:
 
 
 def _workloads(ctx: Context) -> Board:
-    ns = ctx.sel('namespace=~"$namespace"')
-    containers = ctx.sel('namespace=~"$namespace"', 'container!=""', 'container!="POD"')
-    not_ready = ctx.sel('namespace=~"$namespace"', NOT_READY)
+    ksm = ctx.only(KSM)
+    ns = ksm.sel('namespace=~"$namespace"')
+    containers = ctx.only(CADVISOR).sel('namespace=~"$namespace"', 'container!=""', 'container!="POD"')
+    not_ready = ksm.sel('namespace=~"$namespace"', NOT_READY)
     rate = "[$__rate_interval]"
     b = board(ctx, "k8s-workloads", "Kubernetes workloads", "Pods of the chosen namespaces: usage, restarts, "
               "readiness and why containers wait.", "kubernetes", related=RELATED, uid=WORKLOADS,
               tags=("kubernetes",))
-    extra_variable(b, "namespace", "Namespace", f"label_values(kube_pod_info{{{ctx.base},{ctx.stack}}}, namespace)",
+    extra_variable(b, "namespace", "Namespace", f"label_values(kube_pod_info{{{ksm.base},{ksm.stack}}}, namespace)",
                    "Kubernetes namespaces to show.")
     return add(
         b,
@@ -141,6 +145,7 @@ def _workloads(ctx: Context) -> Board:
     )
 
 
+KSM, CADVISOR = "kube-state-metrics", "cadvisor"  # the kubernetes integration's job names
 READY = 'condition="Ready",status="true"'
 RUNNING = 'phase="Running"'
 PRESSURE = 'condition=~"MemoryPressure|DiskPressure|PIDPressure",status="true"'

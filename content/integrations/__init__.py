@@ -6,7 +6,8 @@ from __future__ import annotations
 from content.integrations.base import Exporter
 from content.integrations.blackbox import Blackbox
 from content.integrations.cadvisor import Cadvisor
+from content.integrations.kubernetes import Kubernetes
 from content.integrations.node import Node
 from content.integrations.services import Mongodb, Mysql, Postgres, Redis
 
-EXPORTERS: tuple[Exporter, ...] = (Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox())
+EXPORTERS: tuple[Exporter, ...] = (Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox(), Kubernetes())

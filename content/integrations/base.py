@@ -9,23 +9,56 @@ side by side as the monitoring mixins keep them. Components and platforms only e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 from config.settings import ExporterSettings, Settings
 from content.rules import Alert, RuleGroup, target_down
 from content.scrape import ScrapeJob
 
+if TYPE_CHECKING:
+    from content.topology import Topology
+
 CONFIG_DIR = "/etc/monstack"
+# Where a service that reads the cluster's API finds its token and the cluster's CA, relative
+# to CONFIG_DIR (Prometheus resolves relative paths from its config file's directory).
+SERVICE_ACCOUNT_DIR = "serviceaccount"
+PLATFORMS = ("docker", "kubernetes")
 
 
 @dataclass(frozen=True)
 class HostAccess:
     """What an exporter needs of the host it watches; platforms map it to bind mounts
-    (Docker) or hostPath volumes in a DaemonSet (Kubernetes). Mounts are read-only."""
+    (Docker) or hostPath volumes in a DaemonSet, one pod per node (Kubernetes). Mounts are
+    read-only. `host_network` is Kubernetes' way (as upstream node-exporter runs): the pod
+    sees the node's interfaces; on Docker the stack's network alias is how Prometheus reaches it."""
 
     mounts: tuple[tuple[str, str], ...] = ()
     pid_host: bool = False
     privileged: bool = False
+    host_network: bool = False
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """One permission on the cluster's API (a Kubernetes RBAC rule), as data: empty on
+    platforms without an API to read."""
+
+    verbs: tuple[str, ...]
+    api_groups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    non_resource_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Egress:
+    """Where a service connects to: the platform turns it into network policy.
+    `anywhere` for services whose peers are not known in advance (Prometheus scrapes the
+    cluster, Alertmanager calls receivers, blackbox probes URLs)."""
+
+    anywhere: bool = False
+    services: tuple[str, ...] = ()  # other services of the stack (their port)
+    ports: tuple[int, ...] = ()  # TCP ports outside the stack (a database an exporter reads)
+    cluster_api: bool = False  # the Kubernetes API server
 
 
 class Exporter:
@@ -42,6 +75,20 @@ class Exporter:
     # The image ships wget (busybox) for a healthcheck; False for scratch images.
     has_wget: ClassVar[bool] = True
     read_only_root: ClassVar[bool] = True
+    # Path a health probe asks (default: the metrics path).
+    health_path: ClassVar[Optional[str]] = None
+    # Platforms the integration runs on, and why not elsewhere (shown when a stack enables it there).
+    platforms: ClassVar[tuple[str, ...]] = PLATFORMS
+    platform_note: ClassVar[str] = ""
+    # Permissions on the cluster API for the exporter itself, and for Prometheus to scrape its jobs.
+    cluster_access: ClassVar[tuple[AccessRule, ...]] = ()
+    prometheus_access: ClassVar[tuple[AccessRule, ...]] = ()
+    egress: ClassVar[Egress] = Egress()
+
+    @property
+    def image(self) -> str:
+        """Key of the exporter's image in content.images.UPSTREAM."""
+        return self.key
 
     @property
     def service(self) -> str:
@@ -51,9 +98,16 @@ class Exporter:
     def settings(self, settings: Settings) -> Optional[ExporterSettings]:
         return getattr(settings.exporters, self.key)
 
-    def enabled(self, settings: Settings) -> bool:
+    def enabled_in_config(self, settings: Settings) -> bool:
         own = self.settings(settings)
         return bool(own and own.enabled)
+
+    def enabled(self, settings: Settings) -> bool:
+        """Enabled by the stack and able to run on its platform (the loader rejects the rest)."""
+        return self.enabled_in_config(settings) and settings.platform in self.platforms
+
+    def egress_for(self, own: ExporterSettings) -> Egress:
+        return self.egress
 
     def args(self, own: ExporterSettings) -> list[str]:
         return []
@@ -70,13 +124,13 @@ class Exporter:
         a Pulumi apply with the plain password; the result stays secret."""
         return {"secrets/password": password}
 
-    def scrape_jobs(self, own: ExporterSettings, host: str) -> list[ScrapeJob]:
+    def scrape_jobs(self, own: ExporterSettings, topology: Topology) -> list[ScrapeJob]:
         return [ScrapeJob(
             name=self.key,
-            targets=(f"{host}:{self.port}",),
             metrics_path=self.metrics_path,
             interval=own.scrape_interval,
             timeout=own.scrape_timeout,
+            **topology.scrape_targets(self.service, self.port, per_node=self.host_access is not None),
         )]
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:

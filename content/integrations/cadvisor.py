@@ -10,6 +10,10 @@ class Cadvisor(Exporter):
     title = "cAdvisor"
     port = 8080
     layer = "infrastructure"
+    # On Kubernetes every kubelet embeds cAdvisor: the kubernetes integration scrapes it there
+    # (job `cadvisor`, /metrics/cadvisor), so this container runs on Docker only.
+    platforms = ("docker",)
+    platform_note = "every kubelet serves cAdvisor's metrics; enable exporters.kubernetes, whose cadvisor job scrapes them"
     # cAdvisor reads cgroups and the Docker state: upstream runs it privileged, as root.
     user = None
     read_only_root = False

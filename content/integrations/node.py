@@ -32,7 +32,8 @@ class Node(Exporter):
     title = "Node exporter"
     port = 9100
     layer = "infrastructure"
-    host_access = HostAccess(mounts=(("/", "/host"),), pid_host=True)
+    # As upstream runs it: the host's root read-only, its process table, and (Kubernetes) its network.
+    host_access = HostAccess(mounts=(("/", "/host"),), pid_host=True, host_network=True)
 
     def args(self, own: ExporterSettings) -> list[str]:
         # systemd is not reachable from a container; the host's root is mounted at /host.

@@ -7,7 +7,7 @@ import json
 from typing import ClassVar
 
 from config.settings import ExporterSettings, ServiceExporterSettings
-from content.integrations.base import CONFIG_DIR, Exporter
+from content.integrations.base import CONFIG_DIR, Egress, Exporter
 from content.rules import Alert, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
 
@@ -15,6 +15,9 @@ from content.scrape import ScrapeJob
 class ServiceExporter(Exporter):
     # The exporter's own gauge that is 0 when it cannot reach the service.
     up_metric: ClassVar[str]
+
+    def egress_for(self, own: ServiceExporterSettings) -> Egress:
+        return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         return [Alert(

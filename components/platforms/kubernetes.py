@@ -1,0 +1,319 @@
+"""The Kubernetes platform (pulumi-kubernetes): an explicit provider from stack config, a
+namespace, and per service a ConfigMap of its files, a Secret (or an ExternalSecret) of its
+credentials, a ServiceAccount with the RBAC its plan asks for, the workload (StatefulSet,
+Deployment or DaemonSet), its Services and NetworkPolicy; an Ingress and disruption budgets
+where configured. The objects themselves are built by the pure functions of `kube/`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.platforms.kube import network, rbac
+from components.platforms.kube.pods import (
+    CONFIG_CHECKSUM,
+    SECRETS_CHECKSUM,
+    SERVICE_ACCOUNT_FILES,
+    bundle_annotations,
+    config_checksum,
+    labels,
+    object_key,
+    pod_spec,
+    secrets_checksum,
+    selector_labels,
+)
+from config.settings import Settings
+from config.units import volume_quantity
+from content.plan import SecretFile, ServicePlan, StackPlan
+from content.topology import INTERNAL_PORTS, UI_SERVICES, Topology
+
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
+# What a rendered Secret holds instead of a credential: render-to-directory writes Secrets in
+# plaintext, so the program never hands it a real value.
+RENDER_PLACEHOLDER = "REPLACE-ME-{key}"
+
+
+class KubernetesPlatform:
+    def __init__(self, name: str, settings: Settings, plan: StackPlan, parent: pulumi.Resource):
+        self.settings = settings
+        self.k8s = settings.kubernetes_settings
+        self.environment = settings.environment
+        self.namespace_name = self.k8s.namespace
+        self.topology = Topology(settings)
+        self.rendering = self.k8s.render_yaml_to is not None
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.k8s.kubeconfig,
+            context=self.k8s.context,
+            namespace=self.namespace_name,
+            render_yaml_to_directory=self.k8s.render_yaml_to,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        if self.rendering and not self.k8s.external_secrets:
+            pulumi.log.warn(
+                f"kubernetes.renderYamlTo={self.k8s.render_yaml_to}: rendered Secret manifests are plaintext files, so "
+                f"they hold placeholders ({RENDER_PLACEHOLDER.format(key='<key>')}), not this stack's secrets. Create "
+                "the real Secrets in the cluster before applying, or set kubernetes.externalSecrets."
+            )
+        protect = settings.protect_data
+        # Deleting the namespace deletes its volume claims: it is protected with the data.
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": self.namespace_name, "labels": {
+                "app.kubernetes.io/part-of": "monstack",
+                "monstack.dev/environment": self.environment,
+                "monstack.dev/cluster": settings.cluster,
+                # Per-node exporters need host namespaces and hostPath, which only `privileged` admits;
+                # everything else is held to `restricted` by the audit and warn modes.
+                "pod-security.kubernetes.io/enforce": "privileged" if any(s.host_access for s in plan.services)
+                else "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+            }},
+            opts=self._opts(parent, protect=protect, retain_on_delete=protect),
+        )
+        self.network_name = self.namespace.metadata.apply(lambda m: m["name"])
+        self._declare(f"{name}-deny-all", "default-deny", network.default_deny(), parent,
+                      k8s.networking.v1.NetworkPolicy)
+        self._declare(f"{name}-allow-dns", "allow-dns", network.allow_dns(), parent,
+                      k8s.networking.v1.NetworkPolicy)
+        if self.k8s.ingress:
+            self._ingress(name, plan, parent)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _opts(self, parent: pulumi.Resource, depends_on: Optional[list[pulumi.Resource]] = None,
+              **extra: Any) -> pulumi.ResourceOptions:
+        deps = list(depends_on or [])
+        if hasattr(self, "namespace"):
+            deps.append(self.namespace)
+        return pulumi.ResourceOptions(parent=parent, provider=self.provider, depends_on=deps, **extra)
+
+    def _metadata(self, name: str, plan: Optional[ServicePlan] = None, annotations: Optional[dict] = None,
+                  namespaced: bool = True) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": name}
+        if namespaced:
+            meta["namespace"] = self.namespace_name
+        meta["labels"] = labels(plan, self.environment) if plan else {"app.kubernetes.io/part-of": "monstack"}
+        if annotations:
+            meta["annotations"] = annotations
+        return meta
+
+    def _declare(self, rname: str, name: str, spec: dict, parent: pulumi.Resource, cls: Any,
+                 plan: Optional[ServicePlan] = None, **opts: Any) -> Any:
+        return cls(rname, metadata=self._metadata(name, plan), spec=spec, opts=self._opts(parent, **opts))
+
+    # -- stack-wide ----------------------------------------------------------------------
+
+    def _ingress(self, name: str, plan: StackPlan, parent: pulumi.Resource) -> None:
+        ingress = self.k8s.ingress
+        assert ingress is not None
+        host = ingress.host or (self.settings.exposure.public_url or "").split("://", 1)[1]
+        annotations = {}
+        secret_name = ingress.tls_secret
+        if ingress.cert_manager_issuer:
+            key = "cluster-issuer" if ingress.cert_manager_issuer_kind == "ClusterIssuer" else "issuer"
+            annotations[f"cert-manager.io/{key}"] = ingress.cert_manager_issuer
+            secret_name = f"{self.namespace_name}-ingress-tls"  # cert-manager writes the certificate here
+        paths = [{
+            "path": self.topology.route_prefix(service),
+            "pathType": "Prefix",
+            "backend": {"service": {"name": service, "port": {"number": INTERNAL_PORTS[service]}}},
+        } for service in UI_SERVICES if any(s.name == service and s.ui for s in plan.services)]
+        k8s.networking.v1.Ingress(
+            f"{name}-ingress",
+            metadata=self._metadata("monstack", annotations=annotations or None),
+            spec={"ingressClassName": ingress.class_name,
+                  "tls": [{"hosts": [host], "secretName": secret_name}],
+                  "rules": [{"host": host, "http": {"paths": paths}}]},
+            opts=self._opts(parent),
+        )
+
+    # -- per service ---------------------------------------------------------------------
+
+    def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource
+            ) -> pulumi.CustomResource:
+        rname = f"{parent._name}"
+        config_map = self._config_map(rname, plan, parent)
+        secret_name, secret_digest = self._secret(rname, plan, secrets, parent)
+        self._access(rname, plan, parent)
+        claim = "data" if plan.data_path else None
+        shared_claim = self._shared_claim(rname, plan, parent) if plan.data_path and not plan.data_per_replica else None
+        spec = pod_spec(plan, self.environment, config_map, secret_name, claim, shared_claim)
+        checksums: dict[str, Any] = {CONFIG_CHECKSUM: config_checksum(plan)}
+        if secret_digest is not None:
+            checksums[SECRETS_CHECKSUM] = secret_digest
+        template = {"metadata": {"labels": labels(plan, self.environment), "annotations": checksums}, "spec": spec}
+        selector = {"matchLabels": selector_labels(plan, self.environment)}
+        workload = self._workload(rname, plan, template, selector, parent)
+        self._services(rname, plan, parent)
+        ingress_ns = self.k8s.ingress.controller_namespace if self.k8s.ingress else None
+        self._declare(f"{rname}-netpol", plan.name,
+                      network.service_policy(plan, self.environment, ingress_ns), parent,
+                      k8s.networking.v1.NetworkPolicy, plan)
+        if self.k8s.pod_disruption_budgets and plan.replicas > 1:
+            # Only where a peer keeps serving: a budget on one replica would block every drain.
+            self._declare(f"{rname}-pdb", plan.name,
+                          {"maxUnavailable": 1, "selector": selector}, parent,
+                          k8s.policy.v1.PodDisruptionBudget, plan)
+        return workload
+
+    def _config_map(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> Optional[str]:
+        cluster_files = sorted(SERVICE_ACCOUNT_FILES.values()) if plan.token_files else None
+        if not plan.files:
+            return None
+        name = f"{plan.name}-config"
+        k8s.core.v1.ConfigMap(
+            f"{rname}-config",
+            metadata=self._metadata(name, plan, bundle_annotations(plan, list(plan.files), cluster_files)),
+            data={object_key(path): content for path, content in sorted(plan.files.items())},
+            opts=self._opts(parent),
+        )
+        return name
+
+    def _secret_values(self, secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
+        if self.rendering:
+            return pulumi.Output.from_input(secret.render(*(RENDER_PLACEHOLDER.format(key=k) for k in secret.keys)))
+        values = [secrets[key] for key in secret.keys]
+        return pulumi.Output.secret(pulumi.Output.all(*values).apply(lambda v: secret.render(*v)))
+
+    def _secret(self, rname: str, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]],
+                parent: pulumi.Resource) -> tuple[Optional[str], Optional[pulumi.Output[str]]]:
+        """The service's credentials as files (and the odd environment variable), from Pulumi
+        secrets, placeholders (render mode) or an external store; and a digest that rolls the
+        pods when they change (None when the store, not the program, holds the values)."""
+        if not plan.secret_files and not plan.secret_env:
+            return None, None
+        name = f"{plan.name}-secrets"
+        paths = [s.path for s in plan.secret_files]
+        annotations = bundle_annotations(plan, paths)
+        env_files = {f"env-{var}": SecretFile(f"env-{var}", (key,), lambda v: v) for var, key in plan.secret_env.items()}
+        files = {object_key(s.path): s for s in plan.secret_files} | env_files
+        store = self.k8s.external_secrets
+        if store:
+            keys = sorted({key for f in files.values() for key in f.keys})
+            k8s.apiextensions.CustomResource(
+                f"{rname}-external-secret",
+                api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+                metadata=self._metadata(name, plan, annotations),
+                spec={
+                    "refreshInterval": store.refresh_interval,
+                    "secretStoreRef": {"name": store.store_name, "kind": store.store_kind},
+                    "target": {"name": name, "creationPolicy": "Owner", "template": {
+                        "engineVersion": "v2", "type": "Opaque",
+                        "data": {k: f.store_template() for k, f in sorted(files.items())},
+                    }},
+                    "data": [{"secretKey": key, "remoteRef": {"key": f"{store.key_prefix}{key}"}} for key in keys],
+                },
+                opts=self._opts(parent),
+            )
+            return name, None
+        if self.rendering:
+            annotations = {**annotations, "monstack.dev/placeholder-values": "true"}
+        contents = {k: self._secret_values(f, secrets) for k, f in sorted(files.items())}
+        k8s.core.v1.Secret(
+            f"{rname}-secret",
+            metadata=self._metadata(name, plan, annotations),
+            type="Opaque",
+            string_data=contents,
+            opts=self._opts(parent),
+        )
+        digest = pulumi.Output.all(*contents.values()).apply(lambda v: secrets_checksum(list(v)))
+        return name, pulumi.Output.unsecret(digest)
+
+    def _access(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> None:
+        k8s.core.v1.ServiceAccount(
+            f"{rname}-service-account",
+            metadata=self._metadata(plan.name, plan),
+            automount_service_account_token=False,
+            opts=self._opts(parent),
+        )
+        if not plan.cluster_access:
+            return
+        role_name = rbac.cluster_role_name(self.namespace_name, plan.name)
+        role = k8s.rbac.v1.ClusterRole(
+            f"{rname}-cluster-role",
+            metadata=self._metadata(role_name, plan, namespaced=False),
+            rules=[rbac.rule(r) for r in plan.cluster_access],
+            opts=self._opts(parent),
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{rname}-cluster-role-binding",
+            metadata=self._metadata(role_name, plan, namespaced=False),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+            subjects=rbac.binding_subjects(self.namespace_name, plan.name),
+            opts=self._opts(parent, depends_on=[role]),
+        )
+
+    def _claim_spec(self, plan: ServicePlan) -> dict[str, Any]:
+        spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": volume_quantity(plan.volume_size or "1GiB")}}}
+        if self.k8s.storage_class:
+            spec["storageClassName"] = self.k8s.storage_class
+        return spec
+
+    def _shared_claim(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> str:
+        """The one volume claim of a single-instance service, kept by `pulumi destroy` and
+        refused deletion (protect) where data matters; its fixed name survives renames."""
+        name = f"{plan.name}-data"
+        protect = self.settings.protect_data
+        k8s.core.v1.PersistentVolumeClaim(
+            f"{rname}-data", metadata=self._metadata(name, plan), spec=self._claim_spec(plan),
+            opts=self._opts(parent, protect=protect, retain_on_delete=protect),
+        )
+        return name
+
+    def _workload(self, rname: str, plan: ServicePlan, template: dict, selector: dict,
+                  parent: pulumi.Resource) -> pulumi.CustomResource:
+        metadata = self._metadata(plan.name, plan)
+        if plan.host_access:
+            return k8s.apps.v1.DaemonSet(
+                f"{rname}-daemonset", metadata=metadata,
+                spec={"selector": selector, "template": template,
+                      "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}},
+                opts=self._opts(parent))
+        if plan.data_path and plan.data_per_replica:
+            return k8s.apps.v1.StatefulSet(
+                f"{rname}-statefulset", metadata=metadata,
+                spec={
+                    "serviceName": Topology.governing_service(plan.name),
+                    "replicas": plan.replicas,
+                    "podManagementPolicy": "Parallel",
+                    "selector": selector,
+                    "template": template,
+                    "volumeClaimTemplates": [{"metadata": {"name": "data", "labels": selector_labels(plan, self.environment)},
+                                              "spec": self._claim_spec(plan)}],
+                    # Claims outlive the StatefulSet: deleting or scaling it never deletes metrics.
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+                },
+                opts=self._opts(parent))
+        strategy = {"type": "Recreate"} if plan.data_path else {"type": "RollingUpdate"}
+        return k8s.apps.v1.Deployment(
+            f"{rname}-deployment", metadata=metadata,
+            # A ReadWriteOnce volume cannot be attached twice: replace the pod instead of overlapping.
+            spec={"replicas": plan.replicas, "selector": selector, "template": template, "strategy": strategy},
+            opts=self._opts(parent))
+
+    def _services(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> None:
+        if plan.host_access:
+            return  # scraped pod by pod through the API: no Service
+        selector = selector_labels(plan, self.environment)
+        http = {"name": "http", "port": plan.port, "targetPort": "http", "protocol": "TCP"}
+        k8s.core.v1.Service(
+            f"{rname}-service", metadata=self._metadata(plan.name, plan),
+            spec={"type": "ClusterIP", "selector": selector, "ports": [http]},
+            opts=self._opts(parent))
+        if plan.data_per_replica:
+            peers = [{"name": "peer-tcp", "port": plan.peer_port, "targetPort": "peer-tcp", "protocol": "TCP"},
+                     {"name": "peer-udp", "port": plan.peer_port, "targetPort": "peer-udp", "protocol": "UDP"}
+                     ] if plan.peer_port else []
+            # Governing Service: a stable DNS name per replica; peers must find each other before ready.
+            k8s.core.v1.Service(
+                f"{rname}-headless", metadata=self._metadata(Topology.governing_service(plan.name), plan),
+                spec={"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector,
+                      "ports": [http, *peers]},
+                opts=self._opts(parent))

@@ -1,0 +1,231 @@
+"""Cluster monitoring, on platform kubernetes only: kube-state-metrics (the state of every
+object) with its RBAC, and scrape jobs that find their targets through the Kubernetes API:
+the API server, every kubelet, cAdvisor through the kubelet, and the services and pods that
+ask to be scraped with `prometheus.io/*` annotations. Its alerts take their selectors from
+these jobs, as kubernetes-mixin's do, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from config.settings import ExporterSettings
+from content.integrations.base import SERVICE_ACCOUNT_DIR, AccessRule, Egress, Exporter
+from content.rules import Alert, Fixture, RuleGroup, Series, labels_of, target_down
+from content.scrape import KUBERNETES_LABELS, ScrapeJob
+from content.topology import Topology
+
+# Prometheus' credentials for the API server and the kubelets, projected beside its config.
+SA_TOKEN = f"{SERVICE_ACCOUNT_DIR}/token"
+SA_CA = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
+
+# What kube-state-metrics watches: (API group, resource). Its --resources flag and its RBAC come
+# from this one table. Secrets and ConfigMaps are left out on purpose: watching them would let
+# the exporter read every credential in the cluster.
+KSM_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("", "nodes"), ("", "pods"), ("", "services"), ("", "namespaces"), ("", "endpoints"),
+    ("", "persistentvolumeclaims"), ("", "persistentvolumes"), ("", "resourcequotas"),
+    ("", "replicationcontrollers"), ("", "limitranges"),
+    ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"),
+    ("batch", "jobs"), ("batch", "cronjobs"),
+    ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
+    ("storage.k8s.io", "storageclasses"), ("networking.k8s.io", "ingresses"),
+)
+
+
+def _grouped(resources: tuple[tuple[str, str], ...], verbs: tuple[str, ...]) -> tuple[AccessRule, ...]:
+    groups: dict[str, list[str]] = {}
+    for group, resource in resources:
+        groups.setdefault(group, []).append(resource)
+    return tuple(AccessRule(verbs=verbs, api_groups=(g,), resources=tuple(sorted(r))) for g, r in sorted(groups.items()))
+
+
+# Thresholds, next to the alerts they drive (kubernetes-mixin's defaults).
+VOLUME_FREE_WARNING = 0.15  # KubePersistentVolumeFillingUp warning: below 15% free
+VOLUME_FREE_CRITICAL = 0.03  # ... critical: below 3% free, minutes from a full volume
+KUBE_ALERT_FOR = "15m"  # long enough to ride out a rollout or a node's reboot
+
+
+class Kubernetes(Exporter):
+    key = "kubernetes"
+    title = "kube-state-metrics"
+    port = 8080
+    layer = "infrastructure"
+    has_wget = False  # distroless image
+    health_path = "/healthz"
+    platforms = ("kubernetes",)
+    platform_note = "it reads the Kubernetes API; on Docker, node-exporter and cAdvisor watch the host"
+    cluster_access = _grouped(KSM_RESOURCES, ("list", "watch"))
+    prometheus_access = (
+        AccessRule(verbs=("get", "list", "watch"), api_groups=("",),
+                   resources=("endpoints", "nodes", "nodes/metrics", "pods", "services")),
+        AccessRule(verbs=("get", "list", "watch"), api_groups=("discovery.k8s.io",), resources=("endpointslices",)),
+        AccessRule(verbs=("get",), non_resource_urls=("/metrics", "/metrics/cadvisor")),
+    )
+    egress = Egress(cluster_api=True)
+
+    @property
+    def service(self) -> str:
+        return "kube-state-metrics"
+
+    @property
+    def image(self) -> str:
+        return "kube-state-metrics"
+
+    def args(self, own: ExporterSettings) -> list[str]:
+        resources = ",".join(sorted(r for _, r in KSM_RESOURCES))
+        return [f"--port={self.port}", "--telemetry-port=8081", f"--resources={resources}"]
+
+    def scrape_jobs(self, own: ExporterSettings, topology: Topology) -> list[ScrapeJob]:
+        timing = {"interval": own.scrape_interval, "timeout": own.scrape_timeout}
+        api_auth: dict[str, Any] = {"scheme": "https", "ca_file": SA_CA, "credentials_file": SA_TOKEN}
+        # Kubelets serve self-signed certificates unless the cluster rotates serving certs.
+        kubelet_auth = {**api_auth, "insecure_skip_verify": True}
+        annotated = _annotated_relabels()
+        return [
+            # honor_labels: the series describe other objects; their namespace/pod labels win.
+            ScrapeJob(name="kube-state-metrics", honor_labels=True, **timing,
+                      **topology.scrape_targets(self.service, self.port, per_node=False)),
+            ScrapeJob(name="apiserver", **timing, **api_auth,
+                      kubernetes_sd=({"role": "endpoints", "namespaces": {"names": ["default"]}},),
+                      relabel_configs=({"source_labels": ["__meta_kubernetes_namespace", "__meta_kubernetes_service_name",
+                                                          "__meta_kubernetes_endpoint_port_name"],
+                                        "action": "keep", "regex": "default;kubernetes;https"},)),
+            ScrapeJob(name="kubelet", honor_labels=True, **timing, **kubelet_auth,
+                      kubernetes_sd=({"role": "node"},), relabel_configs=KUBERNETES_LABELS["node"]),
+            ScrapeJob(name="cadvisor", metrics_path="/metrics/cadvisor", honor_labels=True, **timing, **kubelet_auth,
+                      kubernetes_sd=({"role": "node"},), relabel_configs=KUBERNETES_LABELS["node"]),
+            ScrapeJob(name="kubernetes-service-endpoints", **timing, kubernetes_sd=({"role": "endpoints"},),
+                      relabel_configs=annotated("service") + KUBERNETES_LABELS["endpoints"]),
+            ScrapeJob(name="kubernetes-pods", **timing, kubernetes_sd=({"role": "pod"},),
+                      relabel_configs=annotated("pod") + KUBERNETES_LABELS["pod"]),
+        ]
+
+    def rule_groups(self, own: ExporterSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
+        by_name = {job.name: job for job in jobs}
+        titles = {"kube-state-metrics": "kube-state-metrics", "apiserver": "Kubernetes API server",
+                  "kubelet": "Kubelet", "cadvisor": "cAdvisor (kubelet)"}
+        runbooks = {"kube-state-metrics": "kubestatemetricsdown", "apiserver": "apiserverdown",
+                    "kubelet": "kubeletdown", "cadvisor": "cadvisordown"}
+        down = tuple(target_down(name, by_name[name].selector, title, runbook=runbooks[name])
+                     for name, title in titles.items())
+        return [
+            RuleGroup(name="kubernetes-targets", rules=down, layer=self.layer),
+            RuleGroup(name="kubernetes-apps", rules=tuple(app_alerts(by_name["kube-state-metrics"].selector)),
+                      layer=self.layer),
+            RuleGroup(name="kubernetes-nodes", rules=tuple(node_alerts(by_name["kube-state-metrics"].selector,
+                                                                       by_name["kubelet"].selector)),
+                      layer=self.layer),
+        ]
+
+
+def _annotated_relabels():
+    """Relabelling for targets that opt in with prometheus.io/scrape, /scheme, /path, /port
+    annotations on their Service (role endpoints) or Pod (role pod)."""
+
+    def build(kind: str) -> tuple[dict[str, Any], ...]:
+        meta = f"__meta_kubernetes_{kind}_annotation_prometheus_io"
+        return (
+            {"source_labels": [f"{meta}_scrape"], "action": "keep", "regex": "true"},
+            {"source_labels": [f"{meta}_scheme"], "action": "replace", "regex": "(https?)", "target_label": "__scheme__"},
+            {"source_labels": [f"{meta}_path"], "action": "replace", "regex": "(.+)", "target_label": "__metrics_path__"},
+            {"source_labels": ["__address__", f"{meta}_port"], "action": "replace",
+             "regex": r"([^:]+)(?::\d+)?;(\d+)", "replacement": "$1:$2", "target_label": "__address__"},
+        )
+
+    return build
+
+
+POD = {"namespace": "app", "pod": "api-1"}
+DEPLOYMENT = {"namespace": "app", "deployment": "api"}
+STATEFULSET = {"namespace": "app", "statefulset": "db"}
+NODE = {"node": "node-1"}
+
+
+def _gauges(selector: str, *series: tuple[str, dict[str, str], float, float]) -> Fixture:
+    """Fixture of gauges: (metric, labels, value when firing, value when quiet) each."""
+
+    def fixture(_threshold: Optional[float], fire: bool) -> list[Series]:
+        return [Series(f"{metric}{labels_of(selector, **labels)}", firing if fire else quiet)
+                for metric, labels, firing, quiet in series]
+
+    return fixture
+
+
+def app_alerts(ksm: str) -> list[Alert]:
+    """Workload alerts on kube-state-metrics' series (selector `ksm`)."""
+    return [
+        Alert(name="KubePodCrashLooping", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=f'max_over_time(kube_pod_container_status_waiting_reason{{{ksm},reason="CrashLoopBackOff"}}[5m]) >= 1',
+              fixture=_gauges(ksm, ("kube_pod_container_status_waiting_reason", POD | {"container": "api",
+                              "reason": "CrashLoopBackOff"}, 1, 0)),
+              summary="Pod is crash looping",
+              description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} "
+              "is in CrashLoopBackOff."),
+        Alert(name="KubePodNotReady", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=f'sum by (namespace, pod) (kube_pod_status_phase{{{ksm},phase=~"Pending|Unknown|Failed"}}) > 0',
+              fixture=_gauges(ksm, ("kube_pod_status_phase", POD | {"phase": "Pending"}, 1, 0),
+                              ("kube_pod_status_phase", POD | {"phase": "Running"}, 0, 1)),
+              summary="Pod has not been ready for 15 minutes",
+              description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has been in a non-ready state for 15 minutes."),
+        Alert(name="KubeDeploymentReplicasMismatch", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=(f"kube_deployment_spec_replicas{{{ksm}}} > kube_deployment_status_replicas_available{{{ksm}}}"
+                    f" and changes(kube_deployment_status_replicas_updated{{{ksm}}}[10m]) == 0"),
+              fixture=_gauges(ksm, ("kube_deployment_spec_replicas", DEPLOYMENT, 3, 3),
+                              ("kube_deployment_status_replicas_available", DEPLOYMENT, 2, 3),
+                              ("kube_deployment_status_replicas_updated", DEPLOYMENT, 3, 3)),
+              summary="Deployment has not matched its expected number of replicas",
+              description="Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had fewer available "
+              "replicas than desired for 15 minutes."),
+        Alert(name="KubeStatefulSetReplicasMismatch", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=(f"kube_statefulset_status_replicas_ready{{{ksm}}} != kube_statefulset_replicas{{{ksm}}}"
+                    f" and changes(kube_statefulset_status_replicas_updated{{{ksm}}}[10m]) == 0"),
+              fixture=_gauges(ksm, ("kube_statefulset_status_replicas_ready", STATEFULSET, 1, 3),
+                              ("kube_statefulset_replicas", STATEFULSET, 3, 3),
+                              ("kube_statefulset_status_replicas_updated", STATEFULSET, 3, 3)),
+              summary="StatefulSet has not matched its expected number of replicas",
+              description="StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had "
+              "{{ $value }} ready replicas, not the desired number, for 15 minutes."),
+        Alert(name="KubeJobFailed", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=f"kube_job_failed{{{ksm}}} > 0",
+              fixture=_gauges(ksm, ("kube_job_failed", {"namespace": "app", "job_name": "migrate"}, 1, 0)),
+              summary="Job failed to complete",
+              description="Job {{ $labels.namespace }}/{{ $labels.job_name }} failed to complete; "
+              "remove it to clear this alert."),
+    ]
+
+
+def node_alerts(ksm: str, kubelet: str) -> list[Alert]:
+    """Node and volume alerts: node conditions from kube-state-metrics, volume stats from the kubelet."""
+    free = (f"kubelet_volume_stats_available_bytes{{{kubelet}}} / kubelet_volume_stats_capacity_bytes{{{kubelet}}}")
+    claim = {"namespace": "app", "persistentvolumeclaim": "data-0"}
+
+    def volume(threshold: Optional[float], fire: bool) -> list[Series]:
+        free_bytes = 100 * (threshold or 0.1) * (0.5 if fire else 1.5)
+        return [Series(f"kubelet_volume_stats_capacity_bytes{labels_of(kubelet, **claim)}", 100),
+                Series(f"kubelet_volume_stats_available_bytes{labels_of(kubelet, **claim)}", min(free_bytes, 100))]
+
+    return [
+        Alert(name="KubeNodeNotReady", for_=KUBE_ALERT_FOR, severity="warning",
+              expr=f'kube_node_status_condition{{{ksm},condition="Ready",status="true"}} == 0',
+              fixture=_gauges(ksm, ("kube_node_status_condition", NODE | {"condition": "Ready", "status": "true"}, 0, 1)),
+              summary="Node is not ready",
+              description="{{ $labels.node }} has been unready for 15 minutes."),
+        Alert(name="KubeNodePressure", for_="5m", severity="warning",
+              expr=f'kube_node_status_condition{{{ksm},condition=~"MemoryPressure|DiskPressure|PIDPressure",'
+                   f'status="true"}} == 1',
+              fixture=_gauges(ksm, ("kube_node_status_condition", NODE | {"condition": "MemoryPressure",
+                                                                          "status": "true"}, 1, 0)),
+              summary="Node is under resource pressure",
+              description="{{ $labels.node }} reports {{ $labels.condition }}; the kubelet evicts pods from it."),
+        Alert(name="KubePersistentVolumeFillingUp", for_="1m", severity="critical",
+              expr=f"{free} < $threshold", threshold=VOLUME_FREE_CRITICAL, fixture=volume,
+              summary="Persistent volume is almost full",
+              description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
+              "{{ $value | humanizePercentage }} free."),
+        Alert(name="KubePersistentVolumeFillingUp", for_="5m", severity="warning",
+              expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, fixture=volume,
+              summary="Persistent volume is filling up",
+              description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
+              "{{ $value | humanizePercentage }} free."),
+    ]

@@ -1,0 +1,484 @@
+"""The shipped staging and prod stacks on the Kubernetes platform: what they declare, every
+manifest validated by kubernetes-validate (strict, 1.29 and the newest it knows), the security
+policy of every container, secrets that never reach a ConfigMap or the rendered output, the
+checksum that rolls pods on a config change, bad input, and the kubernetes integration's
+alerts run through `promtool test rules` (one firing and one quiet case each)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate.utils import all_versions
+
+from components.platforms.kube import pods
+from config.errors import SettingsError
+from config.loader import validate
+from content.plan import Probe, ServicePlan
+from harness.mocks import unwrap
+from harness.preview import MASK, bundle_files, manifest_files, manifests, write_preview
+from harness.program import ProgramRun
+from tests.conftest import KUBERNETES_STACKS, ROOT, run_stack, secret_keys_of, stack_raw
+from tests.test_preview import tool
+
+VERSIONS = ("1.29", kubernetes_validate.latest_version())
+# Custom resources have no schema in kubernetes-validate; they are checked by shape below.
+CUSTOM_KINDS = {"ExternalSecret": "external-secrets.io/v1"}
+WORKLOADS = ("StatefulSet", "Deployment", "DaemonSet")
+
+
+def objects(run: ProgramRun, kind: str | None = None) -> list[dict[str, Any]]:
+    return [m for m in manifests(run.records) if kind is None or m["kind"] == kind]
+
+
+def named(run: ProgramRun, kind: str, name: str) -> dict[str, Any]:
+    return next(m for m in objects(run, kind) if m["metadata"]["name"] == name)
+
+
+def containers(run: ProgramRun) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(workload name, pod spec, container) for every container of every workload."""
+    return [(m["metadata"]["name"], m["spec"]["template"]["spec"], c)
+            for m in objects(run) if m["kind"] in WORKLOADS for c in m["spec"]["template"]["spec"]["containers"]]
+
+
+def variant(stack: str, **changes: Any) -> dict[str, Any]:
+    raw = stack_raw(stack)
+    raw["kubernetes"] = {**raw["kubernetes"], **changes}
+    return raw
+
+
+@pytest.fixture(scope="module")
+def variants(runs):
+    """The shipped stacks plus the variants the issue asks about: render-to-directory, an
+    external secret store, and an Ingress certificate from a Secret."""
+    out = {stack: runs[stack] for stack in KUBERNETES_STACKS}
+    out["prod-rendered"] = run_stack("prod", variant("prod", renderYamlTo="rendered/prod"))
+    out["prod-external"] = run_stack("prod", variant("prod", externalSecrets={
+        "storeName": "vault", "keyPrefix": "monstack/prod/"}))
+    raw = variant("prod")
+    raw["kubernetes"]["ingress"] = {"className": "nginx", "tlsSecret": "memeit-pro-tls"}
+    out["prod-tls-secret"] = run_stack("prod", raw)
+    return out
+
+
+# -- what is declared -------------------------------------------------------------------------
+
+# ConfigMaps: Prometheus' and Alertmanager's files; Grafana has none, its dashboards and data
+# source come through its API in staging and prod (grafana.manageByApi).
+EXPECTED_KINDS = {
+    "staging": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 2, "Secret": 3,
+                "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
+                "PersistentVolumeClaim": 1},
+    "prod": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 2, "Secret": 3,
+             "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
+             "PersistentVolumeClaim": 1, "Ingress": 1, "PodDisruptionBudget": 1},
+}
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_kinds_per_stack(runs, stack):
+    assert dict(Counter(m["kind"] for m in objects(runs[stack]))) == EXPECTED_KINDS[stack]
+    assert not [r for r in runs[stack].records if r.type.startswith("docker:")]
+    workloads = {m["metadata"]["name"]: m["kind"] for m in objects(runs[stack]) if m["kind"] in WORKLOADS}
+    assert workloads == {"prometheus": "StatefulSet", "alertmanager": "StatefulSet", "grafana": "Deployment",
+                         "redis-exporter": "Deployment", "kube-state-metrics": "Deployment", "node-exporter": "DaemonSet"}
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_every_object_uses_the_explicit_provider(runs, stack):
+    providers = [r for r in runs[stack].records if r.type == "pulumi:providers:kubernetes"]
+    assert len(providers) == 1
+    inputs = unwrap(providers[0].inputs)
+    assert inputs["namespace"] == "monitoring" and inputs["context"] == f"meme-maker-{'production' if stack == 'prod' else stack}"
+    for record in runs[stack].records:
+        if record.type.startswith("kubernetes:"):
+            # "<provider urn>::<provider id>": never the default provider (the ambient cluster).
+            assert record.provider.endswith("$pulumi:providers:kubernetes::monitoring-kubernetes::monitoring-kubernetes-id"), \
+                record.name
+
+
+def test_render_to_directory_is_the_provider_mode(variants):
+    provider = next(r for r in variants["prod-rendered"].records if r.type == "pulumi:providers:kubernetes")
+    assert unwrap(provider.inputs)["renderYamlToDirectory"] == "rendered/prod"
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_every_manifest_validates_strictly(variants, stack, tmp_path):
+    """kubernetes-validate in strict mode (unknown fields fail) for 1.29 and the newest version,
+    on the manifests as the preview writes them to OUTDIR/kubernetes."""
+    for name in (stack, *(v for v in variants if v.startswith(stack + "-"))):
+        files = manifest_files(variants[name].records)
+        assert files and all(path.startswith("kubernetes/") for path in files)
+        for path, text in files.items():
+            manifest = yaml.safe_load(text)
+            if manifest["kind"] in CUSTOM_KINDS:
+                assert manifest["apiVersion"] == CUSTOM_KINDS[manifest["kind"]], path
+                continue
+            for version in VERSIONS:
+                kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_strict_validation_catches_an_unknown_field(runs):
+    """The check above can fail: a misspelt field is rejected in strict mode."""
+    manifest = named(runs["prod"], "StatefulSet", "prometheus")
+    manifest["spec"]["template"]["spec"]["containers"][0]["securityContxt"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(manifest, VERSIONS[0], strict=True)
+    assert VERSIONS[1] == all_versions()[-1].rsplit(".", 1)[0] or VERSIONS[1] == all_versions()[-1]
+
+
+# -- the security policy of every container ------------------------------------------------------
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_every_container_is_hardened_limited_and_probed(runs, stack):
+    found = containers(runs[stack])
+    assert len(found) == 6
+    for workload, pod, container in found:
+        sc = container["securityContext"]
+        assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, workload
+        assert sc["readOnlyRootFilesystem"] is True, workload
+        assert sc["allowPrivilegeEscalation"] is False, workload
+        assert sc["capabilities"] == {"drop": ["ALL"]}, workload
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, workload
+        assert pod["securityContext"]["runAsNonRoot"] is True, workload
+        for side in ("requests", "limits"):
+            assert set(container["resources"][side]) == {"memory", "cpu"}, (workload, side)
+        assert container["livenessProbe"] and container["readinessProbe"], workload
+    users = {w: c["securityContext"]["runAsUser"] for w, _, c in found}
+    assert users["prometheus"] == 65534 and users["grafana"] == 472
+
+
+def test_limits_follow_the_stack(runs):
+    limits = {w: c["resources"] for w, _, c in containers(runs["prod"])}
+    assert limits["prometheus"] == {"limits": {"memory": "1024Mi", "cpu": "500m"}, "requests": {"memory": "512Mi", "cpu": "200m"}}
+    assert limits["grafana"]["limits"] == {"memory": "512Mi", "cpu": "300m"}
+    assert limits["redis-exporter"]["limits"] == {"memory": "64Mi", "cpu": "100m"}
+
+
+def test_the_policy_refuses_what_it_cannot_run():
+    """The tests above can fail: a plan without limits, probes or a non-root user is refused."""
+    plan = ServicePlan(name="x", bundle_dir="x", image="x", port=1, probe=Probe(1, "/"))
+    with pytest.raises(pods.PolicyError, match="limits"):
+        pods.resources(plan)
+    with pytest.raises(pods.PolicyError, match="root"):
+        pods.security_context(ServicePlan(name="x", bundle_dir="x", image="x", port=1, user=None))
+    with pytest.raises(pods.PolicyError, match="probe"):
+        pods.probes(ServicePlan(name="x", bundle_dir="x", image="x", port=1))
+
+
+def test_node_exporter_runs_as_upstream_does(runs):
+    ds = named(runs["prod"], "DaemonSet", "node-exporter")
+    pod = ds["spec"]["template"]["spec"]
+    assert pod["hostPID"] is True and pod["hostNetwork"] is True
+    host = [v for v in pod["volumes"] if "hostPath" in v]
+    assert [v["hostPath"]["path"] for v in host] == ["/"]
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == host[0]["name"])
+    assert mount["readOnly"] is True and mount["mountPath"] == "/host"
+    assert "--path.rootfs=/host" in pod["containers"][0]["args"]
+    ns = objects(runs["prod"], "Namespace")[0]
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+# -- state survives destroy and renames ---------------------------------------------------------
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_volume_claims_survive(runs, stack):
+    run = runs[stack]
+    for name in ("prometheus", "alertmanager"):
+        spec = named(run, "StatefulSet", name)["spec"]
+        assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    sizes = {"staging": "7Gi", "prod": "13Gi"}  # retention 5GB/10GB plus headroom
+    claim = named(run, "StatefulSet", "prometheus")["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == sizes[stack]
+    protected = {r.type.rsplit(":", 1)[-1]: (r.protect, r.retain_on_delete) for r in run.records
+                 if r.type in ("kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Namespace")}
+    assert protected == {"PersistentVolumeClaim": (True, True), "Namespace": (True, True)}
+    assert named(run, "Deployment", "grafana")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+# -- Alertmanager cluster, discovery, network -----------------------------------------------------
+
+def test_alertmanager_replicas_are_peered_and_each_gets_alerts(runs):
+    am = named(runs["prod"], "StatefulSet", "alertmanager")
+    assert am["spec"]["replicas"] == 2
+    args = am["spec"]["template"]["spec"]["containers"][0]["args"]
+    peers = [a for a in args if a.startswith("--cluster.peer=")]
+    assert peers == [f"--cluster.peer=alertmanager-{i}.alertmanager-headless.monitoring.svc:9094" for i in (0, 1)]
+    prom = yaml.safe_load(bundle_files(runs["prod"].records)["prometheus/prometheus.yml"])
+    targets = prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert targets == [f"alertmanager-{i}.alertmanager-headless.monitoring.svc:9093" for i in (0, 1)]
+    assert named(runs["prod"], "PodDisruptionBudget", "alertmanager")["spec"]["maxUnavailable"] == 1
+    staging = named(runs["staging"], "StatefulSet", "alertmanager")
+    assert staging["spec"]["replicas"] == 1
+    assert "--cluster.listen-address=" in staging["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_kubernetes_discovery_jobs_and_labels(runs):
+    prom = yaml.safe_load(bundle_files(runs["prod"].records)["prometheus/prometheus.yml"])
+    jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
+    roles = {name: [sd["role"] for sd in j.get("kubernetes_sd_configs", [])] for name, j in jobs.items()}
+    assert roles["apiserver"] == ["endpoints"] and roles["kubelet"] == ["node"] and roles["cadvisor"] == ["node"]
+    assert roles["kubernetes-service-endpoints"] == ["endpoints"] and roles["kubernetes-pods"] == ["pod"]
+    assert roles["node"] == ["pod"]  # the DaemonSet's pod on every node
+    assert jobs["cadvisor"]["metrics_path"] == "/metrics/cadvisor"
+    assert jobs["kubelet"]["authorization"] == {"credentials_file": "serviceaccount/token"}
+    relabel = jobs["kubernetes-service-endpoints"]["relabel_configs"]
+    targets = {step["target_label"] for step in relabel if "target_label" in step}
+    assert {"namespace", "pod", "node", "service"} <= targets
+    assert jobs["kube-state-metrics"]["honor_labels"] is True
+    assert jobs["redis"]["static_configs"][0]["targets"] == ["redis-exporter.monitoring.svc:9121"]
+    assert "cadvisor-exporter" not in json.dumps(prom)
+
+
+def test_rbac(runs):
+    run = runs["prod"]
+    prom = named(run, "ClusterRole", "monitoring-prometheus")
+    assert {"nodes/metrics", "pods", "endpoints"} <= {r for rule in prom["rules"] for r in rule.get("resources", [])}
+    ksm = named(run, "ClusterRole", "monitoring-kube-state-metrics")
+    resources = {r for rule in ksm["rules"] for r in rule["resources"]}
+    assert "secrets" not in resources and "configmaps" not in resources and "deployments" in resources
+    assert all(set(rule["verbs"]) == {"list", "watch"} for rule in ksm["rules"])
+    binding = named(run, "ClusterRoleBinding", "monitoring-prometheus")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
+    tokens = {w: pod["automountServiceAccountToken"] for w, pod, _ in containers(run)}
+    assert tokens == {"prometheus": True, "kube-state-metrics": True, "alertmanager": False, "grafana": False,
+                      "redis-exporter": False, "node-exporter": False}
+
+
+def test_network_policies(runs):
+    run = runs["prod"]
+    deny = named(run, "NetworkPolicy", "default-deny")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+    def sources(name: str) -> list[tuple[str, list[int]]]:
+        out = []
+        for rule in named(run, "NetworkPolicy", name)["spec"].get("ingress", []):
+            for peer in rule["from"]:
+                who = (peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+                       or peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"])
+                out.append((who, [p["port"] for p in rule["ports"]]))
+        return out
+
+    assert sources("prometheus") == [("grafana", [9090]), ("ingress-nginx", [9090])]
+    assert sources("alertmanager") == [("prometheus", [9093]), ("ingress-nginx", [9093]), ("alertmanager", [9094, 9094])]
+    assert sources("grafana") == [("ingress-nginx", [3000])]
+    assert sources("redis-exporter") == [("prometheus", [9121])]
+    assert sources("kube-state-metrics") == [("prometheus", [8080])]
+    grafana_egress = named(run, "NetworkPolicy", "grafana")["spec"]["egress"]
+    assert grafana_egress == [{"to": [{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prod"}}}]}]
+    redis_egress = named(run, "NetworkPolicy", "redis-exporter")["spec"]["egress"]
+    assert redis_egress == [{"ports": [{"port": 6379, "protocol": "TCP"}]}]
+    assert not objects(runs["staging"], "Ingress")
+
+
+def test_ingress_tls(variants):
+    ingress = objects(variants["prod"], "Ingress")[0]
+    spec = ingress["spec"]
+    assert ingress["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    assert spec["tls"] == [{"hosts": ["memeit.pro"], "secretName": "monitoring-ingress-tls"}]
+    paths = {p["path"]: p["backend"]["service"]["name"] for p in spec["rules"][0]["http"]["paths"]}
+    assert paths == {"/prometheus": "prometheus", "/alertmanager": "alertmanager", "/grafana": "grafana"}
+    other = objects(variants["prod-tls-secret"], "Ingress")[0]
+    assert other["spec"]["tls"][0]["secretName"] == "memeit-pro-tls" and "annotations" not in other["metadata"]
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+SECRET_MARKERS = ("preview-placeholder-", "generated-")
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_no_secret_value_in_a_config_map_or_env(runs, stack):
+    for config_map in objects(runs[stack], "ConfigMap"):
+        text = json.dumps(config_map)
+        assert not any(marker in text for marker in SECRET_MARKERS), config_map["metadata"]["name"]
+    for workload, _, container in containers(runs[stack]):
+        for env in container.get("env", []):
+            assert "value" not in env or not any(m in env["value"] for m in SECRET_MARKERS), (workload, env)
+    grafana_env = {e["name"]: e.get("value") for w, _, c in containers(runs[stack]) if w == "grafana" for e in c["env"]}
+    assert grafana_env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/etc/monstack/secrets/admin-password"
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_secrets_are_pulumi_secrets_and_masked_in_output(runs, stack, tmp_path):
+    from pulumi.runtime import rpc
+
+    secrets = [r for r in runs[stack].records if r.type == "kubernetes:core/v1:Secret"]
+    assert secrets and all(rpc.is_rpc_secret(r.inputs["stringData"]) for r in secrets)
+    write_preview(runs[stack], tmp_path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert not any(m in path.read_text() for m in SECRET_MARKERS), path
+    rendered = yaml.safe_load((tmp_path / "kubernetes" / "secret-grafana-secrets.yaml").read_text())
+    assert set(rendered["stringData"].values()) == {MASK}
+    assert (tmp_path / "grafana" / "secrets" / "admin-password").read_text() == MASK
+
+
+def test_render_mode_puts_placeholders_not_secrets(variants):
+    from pulumi.runtime import rpc
+
+    run = variants["prod-rendered"]
+    for record in run.records:
+        if record.type == "kubernetes:core/v1:Secret":
+            values = unwrap(record.inputs["stringData"])
+            assert all("preview-placeholder" not in v for v in values.values())
+            assert any("REPLACE-ME-" in v for v in values.values())
+            assert unwrap(record.inputs)["metadata"]["annotations"]["monstack.dev/placeholder-values"] == "true"
+    assert any(rpc.is_rpc_secret(r.inputs.get("stringData")) for r in run.records if r.type == "kubernetes:core/v1:Secret")
+
+
+def test_external_secrets_replace_secrets(variants):
+    run = variants["prod-external"]
+    assert not objects(run, "Secret")
+    external = {m["metadata"]["name"]: m for m in objects(run, "ExternalSecret")}
+    assert set(external) == {"prometheus-secrets", "alertmanager-secrets", "grafana-secrets"}
+    am = external["alertmanager-secrets"]["spec"]
+    assert am["secretStoreRef"] == {"name": "vault", "kind": "ClusterSecretStore"}
+    assert {d["remoteRef"]["key"] for d in am["data"]} == {
+        "monstack/prod/webPassword", "monstack/prod/slackWebhookUrl", "monstack/prod/pagerdutyRoutingKey"}
+    template = am["target"]["template"]["data"]
+    assert template["web.yml"].rstrip().endswith("admin: '{{ .webPassword | bcrypt }}'")
+    assert template["secrets__slackWebhookUrl"] == "{{ .slackWebhookUrl }}"
+    assert "preview-placeholder" not in json.dumps(objects(run))
+
+
+# -- config changes roll the pods ----------------------------------------------------------------
+
+def _checksums(run: ProgramRun) -> dict[str, dict[str, str]]:
+    return {m["metadata"]["name"]: m["spec"]["template"]["metadata"]["annotations"]
+            for m in objects(run) if m["kind"] in WORKLOADS}
+
+
+def test_a_config_change_changes_the_pod_template_checksum(runs):
+    before = _checksums(runs["staging"])
+    raw = stack_raw("staging")
+    raw["applications"][0]["queue"]["warning"]["above"] = 16  # a rule file changes
+    raw["alertmanager"]["repeatInterval"] = "3h"  # alertmanager.yml changes
+    after = _checksums(run_stack("staging", raw))
+    assert after["prometheus"][pods.CONFIG_CHECKSUM] != before["prometheus"][pods.CONFIG_CHECKSUM]
+    assert after["alertmanager"][pods.CONFIG_CHECKSUM] != before["alertmanager"][pods.CONFIG_CHECKSUM]
+    assert after["grafana"] == before["grafana"]  # unchanged files, unchanged pods
+    again = _checksums(run_stack("staging"))
+    assert again == before  # deterministic
+
+
+def test_a_rotated_secret_changes_the_secrets_checksum(runs):
+    before = _checksums(runs["staging"])
+    raw = stack_raw("staging")
+    raw["webPassword"] = "preview-placeholder-rotated"
+    after = _checksums(run_stack("staging", raw))
+    assert after["prometheus"][pods.SECRETS_CHECKSUM] != before["prometheus"][pods.SECRETS_CHECKSUM]
+    assert after["prometheus"][pods.CONFIG_CHECKSUM] == before["prometheus"][pods.CONFIG_CHECKSUM]
+
+
+# -- bad input, before anything is declared -----------------------------------------------------
+
+def problems(stack: str, raw: dict) -> dict[str, str]:
+    with pytest.raises(SettingsError) as caught:
+        validate(raw, set(secret_keys_of(stack)), "monstack", stack)
+    return {p.key: p.render("monstack") for p in caught.value.problems}
+
+
+def test_volume_smaller_than_retention(raw_config):
+    raw = raw_config("prod")
+    raw["kubernetes"]["volumes"]["prometheus"] = "10GiB"
+    message = problems("prod", raw)["kubernetes.volumes.prometheus"]
+    assert "cannot hold prometheus.retention.size 10GB" in message and "at least 13GiB" in message
+    assert "pulumi config set --path 'kubernetes.volumes.prometheus' '13GiB' --stack prod" in message
+
+
+@pytest.mark.parametrize("replicas, expected", [(0, "at least one Alertmanager"), (12, "use 2 to 9"),
+                                                (1, "with podDisruptionBudgets")])
+def test_replicas_alertmanager_clustering_cannot_use(raw_config, replicas, expected):
+    raw = raw_config("prod")
+    raw["kubernetes"]["alertmanagerReplicas"] = replicas
+    found = problems("prod", raw)
+    assert any(expected in message for message in found.values()), found
+
+
+def test_docker_settings_on_kubernetes_and_back(raw_config):
+    raw = raw_config("prod")
+    raw["networkName"] = "monstack-prod"
+    raw["exporters"]["cadvisor"] = {"enabled": True}
+    raw["exposure"]["mode"] = "published"
+    found = problems("prod", raw)
+    assert "only applies to platform: docker" in found["networkName"]
+    assert "every kubelet serves cAdvisor's metrics" in found["exporters.cadvisor.enabled"]
+    assert "kubectl port-forward" in found["exposure.mode"]
+    dev = raw_config("dev")
+    dev["kubernetes"] = {"namespace": "monitoring"}
+    dev["exporters"]["kubernetes"] = {"enabled": True}
+    found = problems("dev", dev)
+    assert "only applies to platform: kubernetes" in found["kubernetes"]
+    assert "reads the Kubernetes API" in found["exporters.kubernetes.enabled"]
+
+
+def test_kubernetes_needs_limits_and_tls_ingress(raw_config):
+    raw = raw_config("staging")
+    del raw["grafana"]["resources"]
+    raw["kubernetes"]["ingress"] = {"className": "nginx"}
+    found = problems("staging", raw)
+    assert "set exactly one of tlsSecret" in found["kubernetes.ingress"]
+    raw["kubernetes"]["ingress"] = {"tlsSecret": "x"}
+    found = problems("staging", raw)
+    assert "every container needs limits" in found["grafana.resources.limits"]
+    assert "exposure.mode is localhost, so no Ingress" in found["kubernetes.ingress"]
+
+
+# -- the kubernetes integration's alerts under promtool ------------------------------------------
+
+PROMTOOL_CASES = ROOT / "tests" / "promtool" / "kubernetes.test.yml"
+
+
+@pytest.fixture(scope="module")
+def kubernetes_rules(runs) -> dict[str, Any]:
+    return yaml.safe_load(bundle_files(runs["prod"].records)["prometheus/rules/kubernetes.yml"])
+
+
+def test_every_kubernetes_alert_has_a_firing_and_a_quiet_case(kubernetes_rules):
+    cases = yaml.safe_load(PROMTOOL_CASES.read_text())["tests"]
+    fired: set[tuple[str, str]] = set()
+    quiet: set[str] = set()
+    for case in cases:
+        for check in case["alert_rule_test"]:
+            if check["exp_alerts"]:
+                fired |= {(check["alertname"], a["exp_labels"]["severity"]) for a in check["exp_alerts"]}
+            else:
+                quiet.add(check["alertname"])
+    alerts = {(r["alert"], r["labels"]["severity"]) for g in kubernetes_rules["groups"] for r in g["rules"]}
+    assert alerts == fired
+    assert {name for name, _ in alerts} == quiet
+
+
+def test_promtool_runs_the_kubernetes_cases(kubernetes_rules, tmp_path):
+    """Expressions, `for` durations, thresholds and labels; annotations are checked for every
+    alert by test_alerts.py, so they are left out of this copy of the rule file."""
+    for group in kubernetes_rules["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    (tmp_path / "kubernetes.yml").write_text(yaml.safe_dump(kubernetes_rules))
+    shutil.copy(PROMTOOL_CASES, tmp_path / "kubernetes.test.yml")
+    result = subprocess.run([tool("promtool"), "test", "rules", "kubernetes.test.yml"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # ... and fails when a threshold drifts from its case.
+    text = (tmp_path / "kubernetes.yml").read_text().replace("< 0.15", "< 0.01")
+    (tmp_path / "kubernetes.yml").write_text(text)
+    broken = subprocess.run([tool("promtool"), "test", "rules", "kubernetes.test.yml"], cwd=tmp_path, capture_output=True)
+    assert broken.returncode != 0
+
+
+def test_preview_writes_every_manifest(tmp_path):
+    from harness.preview import main as preview
+
+    assert preview(["prod", str(tmp_path / "out"), "--quiet"]) == 0
+    written = sorted(Path(tmp_path / "out" / "kubernetes").glob("*.yaml"))
+    assert len(written) == sum(EXPECTED_KINDS["prod"].values())
