@@ -15,6 +15,11 @@ INTERNAL_PORTS = {"prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
 class Topology:
     settings: Settings
 
+    @property
+    def name_prefix(self) -> str:
+        """The network's name and every container's prefix (`monstack-<env>` unless set)."""
+        return self.settings.network_name or f"monstack-{self.settings.environment}"
+
     def host(self, service: str) -> str:
         """Address of a service on the platform network (Docker: the container alias)."""
         return service

@@ -14,6 +14,7 @@ from config.settings import Settings
 from config.units import size_megabytes
 from content.integrations.base import CONFIG_DIR
 from content.plan import SecretFile, ServicePlan
+from content.topology import Topology
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 
@@ -38,7 +39,7 @@ def _secret_content(secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]
 class DockerPlatform:
     def __init__(self, name: str, settings: Settings, parent: pulumi.Resource):
         self.settings = settings
-        self.prefix = settings.network_name or f"monstack-{settings.environment}"
+        self.prefix = Topology(settings).name_prefix
         self.network = docker.Network(
             f"{name}-network",
             name=self.prefix,
