@@ -186,14 +186,17 @@ def inhibit_rules(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _day_runs(days: set[int]) -> list[str]:
-    """Weekday indices as Alertmanager's list of names and `first:last` ranges."""
+    """Weekdays (0 = monday, as the stack file orders them) as Alertmanager's names and
+    `first:last` ranges. Alertmanager's week starts on Sunday and its ranges cannot wrap, so
+    a weekend is written `sunday, saturday`, never `saturday:sunday`."""
+    am_order = (WEEKDAYS[6],) + WEEKDAYS[:6]
     runs: list[list[int]] = []
-    for day in sorted(days):
+    for day in sorted((d + 1) % 7 for d in days):
         if runs and runs[-1][-1] == day - 1:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return [WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}:{WEEKDAYS[r[-1]]}" for r in runs]
+    return [am_order[r[0]] if len(r) == 1 else f"{am_order[r[0]]}:{am_order[r[-1]]}" for r in runs]
 
 
 def _days(specs: list[str]) -> set[int]:
