@@ -15,16 +15,19 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
+from config.alerting import alerting_problems
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
 from config.settings import (
     HEADROOM_MIN_GB,
     PROTECTED_ENVIRONMENTS,
     SECRET_KEYS,
     VOLUME_HEADROOM,
+    Alerting,
     Settings,
     prometheus_volume_floor,
 )
 from config.units import size_bytes
+from content.routing import routable_labels
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         settings = Settings.model_validate(data)
     except ValidationError as error:
         problems += problems_from_validation(error, data, Settings, stack)
+        problems += _alerting_alone(data, stack)
 
     secrets: dict[str, SecretSource] = {}
     if settings is not None:
@@ -105,6 +109,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         problems += _override_problems(settings, stack)
         problems += _target_override_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
+        problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -130,6 +135,16 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         raise SettingsError(project, stack, problems)
     assert settings is not None
     return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack)
+
+
+def _alerting_alone(data: dict[str, Any], stack: str) -> list[Problem]:
+    """The alerting checks when another part of the stack is broken, so that one run reports
+    a bad route next to a bad retention (matcher labels wait for the applications to validate)."""
+    try:
+        alerting = Alerting.model_validate(data.get("alerting"))
+    except ValidationError:
+        return []  # already reported, with its keys, by the whole model's validation
+    return alerting_problems(alerting, None, stack)
 
 
 def _image_problems(settings: Settings, stack: str) -> list[Problem]:

@@ -47,6 +47,10 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
 Cpu = Annotated[float, Field(gt=0, le=64)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")]
+SecretKey = Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9]*$")]
+LabelName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+# Labels Prometheus or the stack itself sets; a stack's own labels may not replace them.
+RESERVED_LABELS = ("alertname", "severity", "cluster", "environment", "job", "instance")
 
 
 class Model(BaseModel):
@@ -261,6 +265,16 @@ class Application(Model):
     errors: Optional[ErrorRatioAlerts] = None
     rules: list[CustomAlert] = Field(default_factory=list)
     dashboard: AppDashboard = AppDashboard()
+    # Added to every alert of the application (e.g. the owning team), for `alerting.routes`.
+    labels: dict[LabelName, str] = Field(default_factory=dict, examples=[{"team": "billing"}])
+
+    @model_validator(mode="after")
+    def _own_labels_only(self) -> Application:
+        taken = sorted(set(self.labels) & set(RESERVED_LABELS))
+        if taken:
+            raise ValueError(f"labels {taken} are set by Prometheus or monstack; "
+                             f"use other names (reserved: {', '.join(RESERVED_LABELS)})")
+        return self
 
 
 class ExporterSettings(Model):
@@ -299,8 +313,13 @@ class Exporters(Model):
     kubernetes: ExporterSettings = ExporterSettings()
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class Receiver(Model):
-    """An Alertmanager receiver; credentials are named config secrets, never inline values."""
+    """An Alertmanager receiver; credentials are named config secrets, never inline values.
+    Which fields each type needs is checked by `config.alerting`, so that a missing credential
+    is reported with its own key and the commands that set it."""
 
     name: Name = Field(examples=["team-chat"])
     type: Literal["webhook", "slack", "email", "pagerduty", "opsgenie"]
@@ -311,47 +330,111 @@ class Receiver(Model):
     smarthost: Optional[HostPort] = Field(None, examples=["smtp.example.com:587"])
     username: Optional[str] = None
     # Names of secret config keys holding the credential (set with `pulumi config set --secret`).
-    url_secret: Optional[str] = Field(None, pattern=r"^[a-zA-Z][a-zA-Z0-9]*$", examples=["slackWebhookUrl"])
-    key_secret: Optional[str] = Field(None, pattern=r"^[a-zA-Z][a-zA-Z0-9]*$", examples=["pagerdutyRoutingKey"])
-    password_secret: Optional[str] = Field(None, pattern=r"^[a-zA-Z][a-zA-Z0-9]*$", examples=["smtpPassword"])
+    url_secret: Optional[SecretKey] = Field(None, examples=["slackWebhookUrl"])
+    key_secret: Optional[SecretKey] = Field(None, examples=["pagerdutyRoutingKey"])
+    password_secret: Optional[SecretKey] = Field(None, examples=["smtpPassword"])
+    # A webhook's bearer token (sent as `Authorization: Bearer ...`).
+    token_secret: Optional[SecretKey] = Field(None, examples=["deadmanToken"])
+
+    def secret_keys(self) -> dict[str, str]:
+        """camelCase field -> secret config key, for every credential this receiver names."""
+        fields = ("url_secret", "key_secret", "password_secret", "token_secret")
+        return {to_camel(f): getattr(self, f) for f in fields if getattr(self, f)}
+
+
+def _check_time_of_day(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
+            and (int(hours) < 24 and int(minutes) < 60 or value == "24:00")):
+        raise ValueError(f"{value!r} is not a time of day; allowed: HH:MM from 00:00 to 24:00, e.g. '22:00'")
+    return value
+
+
+def _check_weekdays(value: str) -> str:
+    names = value.split(":")
+    if len(names) > 2 or any(n not in WEEKDAYS for n in names) or WEEKDAYS.index(names[0]) > WEEKDAYS.index(names[-1]):
+        raise ValueError(f"{value!r} is not a weekday or a range of them; allowed: {', '.join(WEEKDAYS)}, "
+                         "or 'first:last' in that order, e.g. 'monday:friday'")
+    return value
+
+
+TimeOfDay = Annotated[str, AfterValidator(_check_time_of_day)]
+Weekdays = Annotated[str, AfterValidator(_check_weekdays)]
+
+
+class TimeRange(Model):
+    """A span of the day; one that crosses midnight (22:00 to 06:00) is allowed and split when
+    rendered, because Alertmanager only takes ranges within one day."""
+
+    start: TimeOfDay = Field(examples=["22:00"])
+    end: TimeOfDay = Field(examples=["06:00"])
 
     @model_validator(mode="after")
-    def _credentials_for_type(self) -> Receiver:
-        needed = {
-            "webhook": ["url"],
-            "slack": ["url_secret", "channel"],
-            "email": ["to", "from_", "smarthost"],
-            "pagerduty": ["key_secret"],
-            "opsgenie": ["key_secret"],
-        }[self.type]
-        missing = [to_camel(f).rstrip("_") for f in needed if getattr(self, f) is None]
-        if missing:
-            raise ValueError(f"a {self.type} receiver needs {', '.join(missing)}")
+    def _not_empty(self) -> TimeRange:
+        if self.start == self.end or self.start == "24:00":
+            raise ValueError(f"start {self.start} to end {self.end} is no span of time; "
+                             "start must differ from end and be before 24:00")
         return self
 
 
+class MuteTimeInterval(Model):
+    """A named recurring time (e.g. nights) that routes name in `muteTimeIntervals`. Without
+    `location`, times are UTC."""
+
+    name: Name = Field(examples=["nights"])
+    times: list[TimeRange] = Field(default_factory=list)
+    weekdays: list[Weekdays] = Field(default_factory=list, examples=[["monday:friday"]])
+    location: Optional[str] = Field(None, examples=["Europe/Berlin"])
+
+    @model_validator(mode="after")
+    def _says_when(self) -> MuteTimeInterval:
+        if not self.times and not self.weekdays:
+            raise ValueError("a mute time interval needs times, weekdays or both (otherwise it would mute always)")
+        if self.location:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.location)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"location {self.location!r} is not an IANA time zone such as Europe/Berlin") from None
+        return self
+
+
+class Route(Model):
+    """A route for a team or a service: alerts whose labels equal every `match` pair (and whose
+    severity is in `severities`, when given) go to `receiver`. Routes are tried in order, before
+    the severity routes; `continue: true` lets a matching alert go on to them as well."""
+
+    match: dict[LabelName, str] = Field(min_length=1, examples=[{"team": "billing"}])
+    receiver: str = Field(examples=["billing-chat"])
+    severities: list[Severity] = Field(default_factory=list, examples=[["warning"]])
+    continue_: bool = Field(False, alias="continue")
+    mute_time_intervals: list[str] = Field(default_factory=list, examples=[["nights"]])
+
+
 class Routing(Model):
-    """Which receiver gets what; the full route tree arrives with the alerting issue."""
+    """Which receiver gets what. `critical` and `warning` fall back to `default`; Watchdog goes
+    to `deadMansSwitch` every `deadMansSwitchInterval` and never to any other receiver."""
 
     default: str = Field(examples=["team-chat"])
     critical: Optional[str] = Field(None, examples=["pager"])
     warning: Optional[str] = Field(None, examples=["team-chat"])
+    dead_mans_switch: Optional[str] = Field(None, examples=["deadman"])
+    dead_mans_switch_interval: Duration = Field("1m", examples=["1m"])
+    # severity -> names of mute time intervals applied to that severity's route.
+    mute_time_intervals: dict[Literal["critical", "warning"], list[str]] = Field(
+        default_factory=dict, examples=[{"warning": ["nights"]}])
 
 
 class Alerting(Model):
+    """Receivers, the route tree and mute times. References between them (receiver and
+    interval names, matcher labels, credentials) are checked in `config.alerting`, which
+    reports each bad one under its own key."""
+
     receivers: list[Receiver] = Field(min_length=1)
     routing: Routing
-
-    @model_validator(mode="after")
-    def _routes_name_receivers(self) -> Alerting:
-        names = [r.name for r in self.receivers]
-        if len(set(names)) != len(names):
-            raise ValueError(f"receiver names repeat: {names}")
-        for level in ("default", "critical", "warning"):
-            target = getattr(self.routing, level)
-            if target is not None and target not in names:
-                raise ValueError(f"routing.{level} names receiver {target!r}, which is not one of {names}")
-        return self
+    routes: list[Route] = Field(default_factory=list)
+    mute_time_intervals: list[MuteTimeInterval] = Field(default_factory=list)
 
 
 class Exposure(Model):
@@ -556,10 +639,8 @@ class Settings(Model):
         """Every secret config key these settings need, with what it is for."""
         needed = dict(SECRET_KEYS)
         for receiver in self.alerting.receivers:
-            for field in ("url_secret", "key_secret", "password_secret"):
-                key = getattr(receiver, field)
-                if key:
-                    needed[key] = f"a credential of receiver {receiver.name!r}"
+            for key in receiver.secret_keys().values():
+                needed[key] = f"a credential of receiver {receiver.name!r}"
         if self.web_tls:
             needed[self.web_tls.key_secret] = "the private key of the web TLS certificate"
         for name in ("redis", "postgres", "mysql", "mongodb"):

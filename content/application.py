@@ -140,7 +140,9 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
             fixture=_error_fixture(err, sel),
         ))
     out += [custom_alert(app, rule, sel) for rule in app.rules]
-    return out
+    # Aggregations drop target labels, so the labels routes match on are set on the rules.
+    own = {"service": app.name, **app.labels}
+    return [a.replace(labels=tuple(sorted({**own, **dict(a.labels)}.items()))) for a in out]
 
 
 def rule_groups(app: Application) -> list[RuleGroup]:

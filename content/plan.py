@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from config.settings import Resources, Settings
-from content import alertmanager, application, grafana, prometheus, self_monitoring
+from content import alertmanager, application, grafana, prometheus, routing, self_monitoring
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.images import image_ref
 from content.integrations import EXPORTERS
@@ -196,7 +196,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     platform_jobs = prometheus.platform_jobs(settings, topo)
     rule_groups["monstack.yml"] = self_monitoring.rule_groups(settings, platform_jobs)
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
-    all_jobs = platform_jobs + jobs
+    # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
+    all_jobs = [routing.with_target_labels(job, settings) for job in platform_jobs + jobs]
     # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
     integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
                     for key, found in exporter_jobs_by_key.items()]

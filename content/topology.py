@@ -27,6 +27,11 @@ class Topology:
     def namespace(self) -> str:
         return self.settings.kubernetes_settings.namespace
 
+    @property
+    def name_prefix(self) -> str:
+        """The network's name and every container's prefix (`monstack-<env>` unless set)."""
+        return self.settings.network_name or f"monstack-{self.settings.environment}"
+
     def host(self, service: str) -> str:
         """Address of a service on the platform network (Docker: the container alias;
         Kubernetes: the Service's name in the namespace)."""

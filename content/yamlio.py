@@ -14,6 +14,10 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False):
         return super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data) -> bool:
+        """Shared lists are written out in full: `&id001` anchors would puzzle every reader."""
+        return True
+
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str):
     style = "|" if "\n" in data else None

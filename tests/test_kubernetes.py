@@ -343,7 +343,8 @@ def test_external_secrets_replace_secrets(variants):
     am = external["alertmanager-secrets"]["spec"]
     assert am["secretStoreRef"] == {"name": "vault", "kind": "ClusterSecretStore"}
     assert {d["remoteRef"]["key"] for d in am["data"]} == {
-        "monstack/prod/webPassword", "monstack/prod/slackWebhookUrl", "monstack/prod/pagerdutyRoutingKey"}
+        "monstack/prod/webPassword", "monstack/prod/slackWebhookUrl", "monstack/prod/pagerdutyRoutingKey",
+        "monstack/prod/backendSlackWebhookUrl", "monstack/prod/deadmanToken"}
     template = am["target"]["template"]["data"]
     assert template["web.yml"].rstrip().endswith("admin: '{{ .webPassword | bcrypt }}'")
     assert template["secrets__slackWebhookUrl"] == "{{ .slackWebhookUrl }}"

@@ -101,16 +101,95 @@ def test_dev_generates_missing_secrets():
     assert {k for k, s in loaded.secrets.items() if s.generated} == set(SECRET_KEYS)
 
 
-def test_receiver_must_name_known_route_target(raw_config):
+def test_route_to_an_unknown_receiver(raw_config):
     raw = raw_config("prod")
     raw["alerting"]["routing"]["critical"] = "pagr"
-    assert "'pagr', which is not one of" in "".join(problems("prod", raw).values())
+    raw["alerting"]["routes"][0]["receiver"] = "backend-chta"
+    found = problems("prod", raw)
+    message = found["alerting.routing.critical"]
+    assert '= "pagr"' in message and "no receiver is called 'pagr'" in message
+    assert "receivers defined in this stack: team-chat, pager, deadman, backend-chat" in message
+    assert "fix: pulumi config set --path 'alerting.routing.critical' 'pager' --stack prod" in message
+    assert "'alerting.routes[0].receiver' 'backend-chat'" in found["alerting.routes[0].receiver"]
 
 
-def test_receiver_without_credentials(raw_config):
+@pytest.mark.parametrize("receiver, field, secret", [
+    ({"name": "p2", "type": "pagerduty"}, "keySecret", "pagerdutyRoutingKey"),
+    ({"name": "og", "type": "opsgenie"}, "keySecret", "opsgenieApiKey"),
+    ({"name": "sl", "type": "slack", "channel": "#x"}, "urlSecret", "slackWebhookUrl"),
+    ({"name": "mail", "type": "email", "to": "a@example.com", "from": "b@example.com",
+      "smarthost": "smtp.example.com:587", "username": "am"}, "passwordSecret", "smtpPassword"),
+])
+def test_receiver_without_its_credential(raw_config, receiver, field, secret):
     raw = raw_config("prod")
+    raw["alerting"]["receivers"].append(receiver)
+    index = len(raw["alerting"]["receivers"]) - 1
+    message = problems("prod", raw)[f"alerting.receivers[{index}].{field}"]
+    assert "= (absent)" in message and f"{receiver['type']} receiver needs {field}" in message
+    assert f"pulumi config set --path 'alerting.receivers[{index}].{field}' '{secret}' --stack prod" in message
+    assert f"pulumi config set --secret '{secret}' '<value>' --stack prod" in message
+
+
+def test_receiver_field_of_another_type(raw_config):
+    raw = raw_config("prod")
+    raw["alerting"]["receivers"][1]["channel"] = "#pager"
+    message = problems("prod", raw)["alerting.receivers[1].channel"]
+    assert "a pagerduty receiver does not use channel; it takes keySecret" in message
+
+
+@pytest.mark.parametrize("bad", ["25:00", "7pm", "22:60"])
+def test_mute_interval_with_a_bad_time(raw_config, bad):
+    raw = raw_config("staging")
+    raw["alerting"]["muteTimeIntervals"][0]["times"][0]["start"] = bad
+    message = problems("staging", raw)["alerting.muteTimeIntervals[0].times[0].start"]
+    assert f'"{bad}"' in message and "allowed: HH:MM from 00:00 to 24:00" in message
+    assert "pulumi config set --path 'alerting.muteTimeIntervals[0].times[0].start' '22:00' --stack staging" in message
+
+
+def test_mute_interval_with_a_bad_weekday_and_an_empty_span(raw_config):
+    raw = raw_config("staging")
+    raw["alerting"]["muteTimeIntervals"][0]["weekdays"] = ["friday:monday"]
+    raw["alerting"]["muteTimeIntervals"][0]["times"][0]["end"] = "22:00"
+    found = problems("staging", raw)
+    assert "'monday:friday'" in found["alerting.muteTimeIntervals[0].weekdays[0]"]
+    assert "start 22:00 to end 22:00 is no span of time" in found["alerting.muteTimeIntervals[0].times[0]"]
+
+
+def test_route_using_an_undefined_interval(raw_config):
+    raw = raw_config("staging")
+    raw["alerting"]["routing"]["muteTimeIntervals"]["warning"] = ["night"]
+    raw["alerting"]["routes"] = [{"match": {"service": "redis"}, "receiver": "team-chat", "muteTimeIntervals": ["weekend"]}]
+    found = problems("staging", raw)
+    message = found["alerting.routing.muteTimeIntervals.warning[0]"]
+    assert "no mute time interval is called 'night'; mute time intervals defined in this stack: nights" in message
+    assert "'alerting.routing.muteTimeIntervals.warning[0]' 'nights'" in message
+    assert "define it in alerting.muteTimeIntervals" in found["alerting.routes[0].muteTimeIntervals[0]"]
+
+
+def test_route_matching_a_label_no_alert_carries(raw_config):
+    raw = raw_config("prod")
+    raw["alerting"]["routes"][0]["match"] = {"taem": "backend"}
+    message = problems("prod", raw)["alerting.routes[0].match.taem"]
+    assert "no alert of this stack carries label 'taem'" in message and "team" in message
+    assert "then set 'alerting.routes[0].match.team' instead" in message
+
+
+def test_dead_mans_switch_must_be_its_own_receiver(raw_config):
+    raw = raw_config("prod")
+    raw["alerting"]["routing"]["deadMansSwitch"] = "team-chat"
+    message = problems("prod", raw)["alerting.routing.deadMansSwitch"]
+    assert "also takes routing.warning" in message
+
+
+def test_every_alerting_problem_at_once(raw_config):
+    raw = raw_config("prod")
+    raw["alerting"]["routing"]["warning"] = "chat"
     del raw["alerting"]["receivers"][1]["keySecret"]
-    assert "a pagerduty receiver needs keySecret" in "".join(problems("prod", raw).values())
+    raw["alerting"]["routes"][0]["muteTimeIntervals"] = ["nights"]
+    raw["prometheus"]["retention"]["time"] = "0d"
+    found = problems("prod", raw)
+    assert {"alerting.routing.warning", "alerting.receivers[1].keySecret", "alerting.routes[0].muteTimeIntervals[0]",
+            "prometheus.retention.time"} <= set(found)
 
 
 def test_image_override_of_unknown_image(raw_config):

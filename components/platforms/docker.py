@@ -14,6 +14,7 @@ from config.settings import Settings
 from config.units import size_megabytes
 from content.integrations.base import CONFIG_DIR
 from content.plan import SecretFile, ServicePlan, StackPlan
+from content.topology import Topology
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 
@@ -39,7 +40,7 @@ class DockerPlatform:
     def __init__(self, name: str, settings: Settings, plan: StackPlan, parent: pulumi.Resource):
         """`plan` is the whole stack's (Docker needs nothing of it beyond each service's own)."""
         self.settings = settings
-        self.prefix = settings.network_name or f"monstack-{settings.environment}"
+        self.prefix = Topology(settings).name_prefix
         self.network = docker.Network(
             f"{name}-network",
             name=self.prefix,
