@@ -7,7 +7,10 @@ from content.integrations.base import Exporter
 from content.integrations.blackbox import Blackbox
 from content.integrations.cadvisor import Cadvisor
 from content.integrations.kubernetes import Kubernetes
+from content.integrations.mongodb import Mongodb
+from content.integrations.mysql import Mysql
 from content.integrations.node import Node
-from content.integrations.services import Mongodb, Mysql, Postgres, Redis
+from content.integrations.postgres import Postgres
+from content.integrations.redis import Redis
 
 EXPORTERS: tuple[Exporter, ...] = (Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox(), Kubernetes())
