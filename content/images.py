@@ -19,6 +19,8 @@ UPSTREAM: dict[str, str] = {
     "mysql": "quay.io/prometheus/mysqld-exporter:v0.15.1",
     "mongodb": "docker.io/percona/mongodb_exporter:0.40.0",
     "blackbox": "quay.io/prometheus/blackbox-exporter:v0.25.0",
+    "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",
+    # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 
 

@@ -101,6 +101,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs += exporter_jobs
         if exporter_jobs:
             rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
+        if not exporter.runs_workload:
+            continue  # scrape-only: the exporter runs elsewhere (a Windows host, a broker's plugin)
         password_key = getattr(own, "password_secret", None)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}

@@ -6,7 +6,12 @@ from __future__ import annotations
 from content.integrations.base import Exporter
 from content.integrations.blackbox import Blackbox
 from content.integrations.cadvisor import Cadvisor
+from content.integrations.kafka import Kafka
 from content.integrations.node import Node
+from content.integrations.rabbitmq import Rabbitmq
 from content.integrations.services import Mongodb, Mysql, Postgres, Redis
+from content.integrations.windows import Windows
 
-EXPORTERS: tuple[Exporter, ...] = (Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox())
+EXPORTERS: tuple[Exporter, ...] = (
+    Node(), Cadvisor(), Redis(), Postgres(), Mysql(), Mongodb(), Blackbox(), Windows(), Rabbitmq(), Kafka(),
+)
