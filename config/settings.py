@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from config.units import duration_seconds, gibibytes_ceil, size_bytes
@@ -300,6 +300,50 @@ class BlackboxSettings(ExporterSettings):
     module: Literal["http_2xx", "tcp_connect", "icmp"] = "http_2xx"
 
 
+class ScrapeTargetSettings(ExporterSettings):
+    """An integration we only scrape: its exporter runs elsewhere (on the host it watches, or
+    built into the service), so the settings say where, not how to run it."""
+
+    targets: list[HostPort] = Field(default_factory=list, examples=[["host:9100"]])
+
+    @model_validator(mode="after")
+    def _targets_when_enabled(self) -> ScrapeTargetSettings:
+        # Enabled with nothing to scrape would silently produce no job and no alert at all.
+        if self.enabled and not self.targets:
+            raise ValueError("enabled needs at least one address in targets (host:port)")
+        return self
+
+
+# A Windows service name as `sc query` shows it (e.g. w3svc, MSSQL$SQLEXPRESS).
+WindowsService = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.$\-]{1,80}$")]
+
+
+class WindowsSettings(ScrapeTargetSettings):
+    """Windows hosts running windows_exporter (port 9182); `services` are the Windows services
+    that must be running on every one of them."""
+
+    targets: list[HostPort] = Field(default_factory=list, examples=[["winhost:9182"]])
+    services: list[WindowsService] = Field(default_factory=list, examples=[["w3svc"]])
+
+
+class RabbitmqSettings(ScrapeTargetSettings):
+    """RabbitMQ nodes with the `rabbitmq_prometheus` plugin (port 15692), one target per node."""
+
+    targets: list[HostPort] = Field(default_factory=list, examples=[["rabbitmq:15692"]])
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+class KafkaSettings(ExporterSettings):
+    """kafka_exporter, run by us, reading the cluster through `address`: one bootstrap broker
+    or a list of them (the exporter discovers the rest of the cluster from any of them)."""
+
+    address: Annotated[list[HostPort], BeforeValidator(_one_or_many), Field(min_length=1)] = Field(
+        examples=["kafka:9092"])
+
+
 class Exporters(Model):
     node: ExporterSettings = ExporterSettings()
     cadvisor: ExporterSettings = ExporterSettings()
@@ -311,6 +355,9 @@ class Exporters(Model):
     # Cluster monitoring (platform kubernetes): kube-state-metrics, API server, kubelet, cAdvisor
     # through the kubelet, and annotated services and pods.
     kubernetes: ExporterSettings = ExporterSettings()
+    windows: WindowsSettings = WindowsSettings()
+    rabbitmq: RabbitmqSettings = RabbitmqSettings()
+    kafka: Optional[KafkaSettings] = None
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

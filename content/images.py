@@ -20,6 +20,8 @@ UPSTREAM: dict[str, str] = {
     "mongodb": "docker.io/percona/mongodb_exporter:0.40.0",
     "blackbox": "quay.io/prometheus/blackbox-exporter:v0.25.0",
     "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+    "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",
+    # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 
 

@@ -155,6 +155,8 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         if exporter_jobs:
             rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
         exporter_jobs_by_key[exporter.key] = exporter_jobs
+        if not exporter.runs_workload:
+            continue  # scrape-only: the exporter runs elsewhere (a Windows host, a broker's plugin)
         password_key = getattr(own, "password_secret", None)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}

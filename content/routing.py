@@ -72,7 +72,7 @@ def with_target_labels(job: ScrapeJob, settings: Settings) -> ScrapeJob:
     nodes, so no `host` is set and the host-down inhibition stays inert (its target matcher
     needs a non-empty `host`); node alerts carry the `node` label instead."""
     extra = {"service": job.name}
-    if job.probe_via is None and settings.platform == "docker":
+    if job.on_stack_host and job.probe_via is None and settings.platform == "docker":
         extra["host"] = host_label(settings)
     merged = {**extra, **dict(job.labels)}
     return dataclasses.replace(job, labels=tuple(sorted(merged.items())))

@@ -155,6 +155,43 @@ def gauge_fixture(metric: str, selector: str, above: bool = True, **extra: str) 
     return fixture
 
 
+def ratio_fixture(numerator: str, denominator: str, above: bool = True, rate: bool = False) -> Fixture:
+    """Fixture of a `numerator / denominator` alert whose threshold is a share (0..1): the share
+    sits halfway between the threshold and the far end (1 or 0) on the firing side, and at half
+    the distance on the quiet side, so any overridden share stays testable. With `rate=True`
+    both are counters (the denominator grows by 1 a second)."""
+
+    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
+        t = threshold or 0.0
+        share = t + (1 - t) / 2 if fire == above else t / 2
+        total = 1.0 if rate else 1000.0
+        return [Series(denominator, total, rate=rate), Series(numerator, share * total, rate=rate)]
+
+    return fixture
+
+
+def ratio_alert(name: str, numerator: str, denominator: str, selector: str, *, threshold: float, severity: str,
+                for_: str, summary: str, description: str, above: bool = True, window: Optional[str] = None,
+                filters: str = "", denominator_filter: str = "", series_labels: Optional[dict[str, str]] = None) -> Alert:
+    """An alert on the share `numerator / denominator` of two metrics of one job: two gauges, or
+    with `window` the rates of two counters. `filters` are extra matchers (`name!=""`) beside the
+    job's selector; `denominator_filter` (` > 0`) drops series whose denominator means "no limit";
+    `series_labels` are the labels of the fixture's series beyond job and instance."""
+    sel = f"{selector},{filters}" if filters else selector
+    num, den = f"{numerator}{{{sel}}}", f"{denominator}{{{sel}}}"
+    if window:
+        num, den = f"rate({num}[{window}])", f"rate({den}[{window}])"
+    if denominator_filter:
+        den = f"({den}{denominator_filter})"
+    labels = labels_of(selector, **(series_labels or {}))
+    return Alert(
+        name=name,
+        expr=f"{num} / {den} {'>' if above else '<'} $threshold",
+        threshold=threshold, for_=for_, severity=severity, summary=summary, description=description,
+        fixture=ratio_fixture(f"{numerator}{labels}", f"{denominator}{labels}", above=above, rate=bool(window)),
+    )
+
+
 def target_down(job_name: str, selector: str, title: str, for_: str = "2m", runbook: str = "") -> Alert:
     """The alert every scrape job gets: its target stopped answering."""
     return Alert(

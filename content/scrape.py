@@ -20,6 +20,9 @@ class ScrapeJob:
     params: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # For multi-target exporters (blackbox): the exporter that performs the probe.
     probe_via: Optional[str] = None
+    # False for targets that live elsewhere (a Windows host, a remote broker, probed URLs): they
+    # get no `host` label, so the stack host's NodeDown never hides their alerts.
+    on_stack_host: bool = True
     basic_auth_password_file: Optional[str] = None
     basic_auth_user: Optional[str] = None
     ca_file: Optional[str] = None  # verify an https target against this CA

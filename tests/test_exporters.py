@@ -6,9 +6,17 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+import yaml
 
+from config.errors import SettingsError
+from config.loader import validate
+from config.settings import WindowsSettings
+from content.images import UPSTREAM
 from content.integrations import EXPORTERS
-from harness.preview import write_preview
+from content.integrations.windows import Windows
+from content.topology import Topology
+from harness.mocks import unwrap
+from harness.preview import bundle_files, write_preview
 from harness.program import run_program
 from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
 from tests.test_preview import tool
@@ -23,6 +31,9 @@ ALL_EXPORTERS = {
     "mysql": {"enabled": True, "address": "mariadb:3306", "user": "exporter", "passwordSecret": "mysqlPassword"},
     "mongodb": {"enabled": True, "address": "mongo:27017", "user": "monitor", "passwordSecret": "mongoPassword"},
     "blackbox": {"enabled": True, "targets": ["https://memeit.pro", "https://memeit.pro/health"]},
+    "windows": {"enabled": True, "targets": ["winhost-1:9182", "winhost-2:9182"], "services": ["w3svc", "MSSQL$SQLEXPRESS"]},
+    "rabbitmq": {"enabled": True, "targets": ["rabbitmq:15692"]},
+    "kafka": {"enabled": True, "address": ["kafka-1:9092", "kafka-2:9092"]},
 }
 PASSWORDS = ["redisPassword", "postgresPassword", "mysqlPassword", "mongoPassword"]
 
@@ -51,7 +62,93 @@ def full(tmp_path_factory):
 
 def test_every_registered_exporter_runs(full):
     run, _ = full
-    assert {e.service for e in EXPORTERS if "docker" in e.platforms} <= set(containers(run))
+    assert {e.service for e in EXPORTERS if e.runs_workload and "docker" in e.platforms} <= set(containers(run))
+
+
+def test_scrape_only_integrations_declare_no_container_but_a_job_and_rules(full):
+    """windows_exporter and RabbitMQ's plugin run elsewhere: no container or image of ours, but
+    a scrape job at the configured targets and a rule file whose alerts use its selector."""
+    run, outdir = full
+    scrape_only = [e for e in EXPORTERS if not e.runs_workload]
+    assert {e.key for e in scrape_only} == {"windows", "rabbitmq"}
+    jobs = {j["job_name"]: j for j in yaml.safe_load((outdir / "prometheus/prometheus.yml").read_text())["scrape_configs"]}
+    for exporter in scrape_only:
+        assert f"{exporter.key}-exporter" not in containers(run)
+        assert exporter.key not in UPSTREAM and not (outdir / "exporters" / exporter.key).exists()
+        # Remote targets: a `service` label for routing, no `host` (the stack host's NodeDown must not hide them).
+        assert jobs[exporter.key]["static_configs"] == [{"targets": ALL_EXPORTERS[exporter.key]["targets"],
+                                                         "labels": {"service": exporter.key}}]
+        rules = yaml.safe_load((outdir / "prometheus/rules" / f"{exporter.key}.yml").read_text())
+        alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+        assert alerts and all(f'job="{exporter.key}"' in r["expr"] for r in alerts)
+    assert "metrics_path" not in jobs["rabbitmq"]  # /metrics: alarms and (per-object setting) queues
+
+
+def test_kafka_exporter_runs_pinned_with_every_broker(full):
+    run, _ = full
+    kafka = containers(run)["kafka-exporter"]
+    images = {unwrap(r.inputs)["name"] for r in run.records if r.type == "docker:index/remoteImage:RemoteImage"}
+    assert "docker.io/danielqsj/kafka-exporter:v1.8.0" in images
+    assert [a for a in kafka["command"] if a.startswith("--kafka.server=")] == [
+        "--kafka.server=kafka-1:9092", "--kafka.server=kafka-2:9092"]
+
+
+# What each integration alerts on: (alert, severity), target-down included. A change here is
+# a change of what pages people, so it is spelt out rather than derived.
+EXPECTED_ALERTS = {
+    "cadvisor": {("CadvisorDown", "critical"), ("ContainerCpuThrottled", "warning"),
+                 ("ContainerMemoryNearLimit", "warning"), ("ContainerRestarting", "warning")},
+    "blackbox": {("BlackboxDown", "critical"), ("ProbeFailed", "critical"), ("ProbeCertificateExpiring", "warning"),
+                 ("ProbeCertificateExpiring", "critical"), ("ProbeSlow", "warning")},
+    "windows": {("WindowsDown", "critical"), ("WindowsHighCpuLoad", "warning"), ("WindowsOutOfMemory", "warning"),
+                ("WindowsDiskSpaceLow", "warning"), ("WindowsDiskSpaceLow", "critical"),
+                ("WindowsServiceNotRunning", "critical")},
+    "rabbitmq": {("RabbitmqDown", "critical"), ("RabbitmqQueueBacklog", "warning"),
+                 ("RabbitmqUnackedMessagesHigh", "warning"), ("RabbitmqMemoryAlarm", "critical"),
+                 ("RabbitmqQueueWithoutConsumers", "warning")},
+    "kafka": {("KafkaDown", "critical"), ("KafkaConsumerGroupLag", "warning"),
+              ("KafkaUnderReplicatedPartitions", "critical")},
+}
+EXPECTED_RECORDINGS = {
+    "windows": {"instance:windows_cpu_utilisation:rate5m", "instance:windows_memory_utilisation:ratio"},
+}
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_ALERTS))
+def test_expected_alerts_per_integration(full, key):
+    _, outdir = full
+    rules = [r for g in yaml.safe_load((outdir / "prometheus/rules" / f"{key}.yml").read_text())["groups"]
+             for r in g["rules"]]
+    assert {(r["alert"], r["labels"]["severity"]) for r in rules if "alert" in r} == EXPECTED_ALERTS[key]
+    assert {r["record"] for r in rules if "record" in r} == EXPECTED_RECORDINGS.get(key, set())
+
+
+def test_windows_service_alert_follows_the_listed_services():
+    """No services listed: no service alert (it would match nothing). Listed: a case-insensitive
+    match of exactly those names, `$` escaped (MSSQL$SQLEXPRESS is a usual instance name)."""
+    settings = WindowsSettings(enabled=True, targets=["w:9182"])
+    job = Windows().scrape_jobs(settings, Topology(validate(stack_raw("dev"), set(), "monstack", "dev").settings))[0]
+    assert "WindowsServiceNotRunning" not in {a.name for a in Windows().alerts(settings, job)}
+    listed = settings.model_copy(update={"services": ["w3svc", "MSSQL$SQLEXPRESS"]})
+    alert = next(a for a in Windows().alerts(listed, job) if a.name == "WindowsServiceNotRunning")
+    assert 'name=~"(?i)(w3svc|mssql\\\\$sqlexpress)"' in alert.expr
+
+
+def test_scrape_only_integration_needs_targets_when_enabled(raw_config):
+    raw = raw_config("staging")
+    raw["exporters"] = {"rabbitmq": {"enabled": True}}
+    with pytest.raises(SettingsError, match="targets"):
+        validate(raw, set(secret_keys_of("staging")), "monstack", "staging")
+    raw["exporters"] = {"windows": {"enabled": False}, "kafka": {"enabled": True, "address": "kafka:9092"}}
+    settings = validate(raw, set(secret_keys_of("staging")), "monstack", "staging").settings
+    assert settings.exporters.kafka.address == ["kafka:9092"]  # one broker or a list
+
+
+def test_no_new_integration_is_enabled_in_the_shipped_stacks(runs):
+    for stack, run in runs.items():
+        files = bundle_files(run.records)
+        for key in ("windows", "rabbitmq", "kafka"):
+            assert f"prometheus/rules/{key}.yml" not in files, (stack, key)
 
 
 def test_credentials_are_files_not_environment(full):
@@ -87,8 +184,6 @@ def test_disabled_exporter_has_no_job_and_no_rules():
     raw["exporters"] = {"node": {"enabled": True}, "cadvisor": {"enabled": False}}
     run = run_program("staging", as_config(raw), secret_keys_of("staging"))
     assert "cadvisor-exporter" not in containers(run) and "redis-exporter" not in containers(run)
-    from harness.preview import bundle_files
-
     files = bundle_files(run.records)
     assert "prometheus/rules/cadvisor.yml" not in files
     assert "job_name: cadvisor" not in files["prometheus/prometheus.yml"]

@@ -21,6 +21,7 @@ from content.dashboards import (
     application,
     blackbox,
     cadvisor,
+    kafka,
     kubernetes,
     mongodb,
     mysql,
@@ -45,6 +46,7 @@ INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
     "mysql": mysql.dashboards,
     "mongodb": mongodb.dashboards,
     "rabbitmq": rabbitmq.dashboards,
+    "kafka": kafka.dashboards,
     "blackbox": blackbox.dashboards,
 }
 

@@ -4,6 +4,11 @@ An integration is a subclass of `Exporter` in its own module: how to run the exp
 (image, port, arguments, files, credentials, host access), its scrape job and its alerts,
 side by side as the monitoring mixins keep them. Components and platforms only ever see
 `Exporter`, so adding an exporter is one module plus one line in the registry.
+
+Some exporters are not ours to run: windows_exporter lives on the Windows hosts, RabbitMQ
+serves its own metrics. Those set `runs_workload = False`; they get no container, and their
+scrape job reads `targets` from their settings instead of pointing at a container we run.
+Everything else (job, selector, rules, target-down) is the same path for both kinds.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Optional
 
 from config.settings import ExporterSettings, Settings
-from content.rules import Alert, RuleGroup, target_down
+from content.rules import Alert, Recording, RuleGroup, target_down
 from content.scrape import ScrapeJob
 
 if TYPE_CHECKING:
@@ -89,6 +94,9 @@ class Exporter:
     def image(self) -> str:
         """Key of the exporter's image in content.images.UPSTREAM."""
         return self.key
+    # False: something else runs the exporter (a Windows host, a broker's built-in endpoint);
+    # we only scrape the `targets` of its settings, and the plan declares no container.
+    runs_workload: ClassVar[bool] = True
 
     @property
     def service(self) -> str:
@@ -125,21 +133,40 @@ class Exporter:
         return {"secrets/password": password}
 
     def scrape_jobs(self, own: ExporterSettings, topology: Topology) -> list[ScrapeJob]:
+        """Where the job scrapes: our own workload (as the platform addresses it), or for a
+        scrape-only integration the addresses its settings list (`ScrapeTargetSettings.targets`)."""
+        if self.runs_workload:
+            where = topology.scrape_targets(self.service, self.port, per_node=self.host_access is not None)
+        else:
+            targets = tuple(getattr(own, "targets", ()))
+            if not targets:
+                return []  # nothing to scrape: no job, hence no rules and no target-down alert
+            where = {"targets": targets, "on_stack_host": False}
         return [ScrapeJob(
             name=self.key,
             metrics_path=self.metrics_path,
             interval=own.scrape_interval,
             timeout=own.scrape_timeout,
-            **topology.scrape_targets(self.service, self.port, per_node=self.host_access is not None),
+            **where,
         )]
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         """Alerts beyond target-down; selectors come from `job.selector`."""
         return []
 
+    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+        """Recording rules the alerts (and dashboards) read; selectors from `job.selector`."""
+        return []
+
     def rule_groups(self, own: ExporterSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
+        """A `<key>-recording` group first when there are recording rules (so one evaluation
+        fills them before the alerts read them), then the alerts, target-down first."""
+        groups: list[RuleGroup] = []
+        recordings = [r for job in jobs for r in self.recording_rules(job)]
+        if recordings:
+            groups.append(RuleGroup(name=f"{self.key}-recording", rules=tuple(recordings), layer=self.layer))
         rules: list[Alert] = []
         for job in jobs:
             rules.append(target_down(job.name, job.selector, self.title))
             rules.extend(self.alerts(own, job))
-        return [RuleGroup(name=self.key, rules=tuple(rules), layer=self.layer)]
+        return groups + [RuleGroup(name=self.key, rules=tuple(rules), layer=self.layer)]

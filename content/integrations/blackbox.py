@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from config.settings import BlackboxSettings
 from content.integrations.base import CONFIG_DIR, Egress, Exporter
-from content.rules import Alert, Series, labels_of
+from content.rules import Alert, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob
 from content.topology import Topology
 from content.yamlio import dump
+
+DAY_SECONDS = 86400
 
 MODULES = {
     "http_2xx": {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}},
@@ -42,11 +46,42 @@ class Blackbox(Exporter):
         )]
 
     def alerts(self, own: BlackboxSettings, job: ScrapeJob) -> list[Alert]:
-        return [Alert(
-            name="ProbeFailed",
-            expr=f"probe_success{{{job.selector}}} == 0",
-            for_="2m", severity="critical",
-            summary="Probe failing",
-            description="Probe of {{ $labels.instance }} has failed for 2 minutes.",
-            fixture=lambda _t, fire: [Series(f"probe_success{labels_of(job.selector)}", 0 if fire else 1)],
-        )]
+        sel = job.selector
+
+        def expiry(t: Optional[float], fire: bool) -> list[Series]:
+            # promtool's clock starts at 0: the certificate expires at half (firing) or one and
+            # a half times (quiet) the threshold, in seconds since then.
+            days = (t or 0.0) * (0.5 if fire else 1.5)
+            return [Series(f"probe_ssl_earliest_cert_expiry{labels_of(sel)}", days * DAY_SECONDS)]
+
+        # Only TLS probes report a certificate; plain http, tcp and icmp targets have no series.
+        certificate = Alert(
+            name="ProbeCertificateExpiring",
+            expr=f"(probe_ssl_earliest_cert_expiry{{{sel}}} - time()) / {DAY_SECONDS} < $threshold",
+            threshold=14, for_="10m", severity="warning",
+            summary="TLS certificate expires within $threshold days",
+            description="The certificate served by {{ $labels.instance }} expires in {{ $value | humanize }} days.",
+            fixture=expiry,
+        )
+        return [
+            Alert(
+                name="ProbeFailed",
+                expr=f"probe_success{{{sel}}} == 0",
+                for_="2m", severity="critical",
+                summary="Probe failing",
+                description="Probe of {{ $labels.instance }} has failed for 2 minutes.",
+                fixture=lambda _t, fire: [Series(f"probe_success{labels_of(sel)}", 0 if fire else 1)],
+            ),
+            certificate,
+            # Three days leave one working day to renew by hand if automation (ACME) is broken.
+            certificate.replace(threshold=3, severity="critical"),
+            Alert(
+                name="ProbeSlow",
+                expr=f"avg_over_time(probe_duration_seconds{{{sel}}}[5m]) > $threshold",
+                threshold=1, for_="10m", severity="warning",
+                summary="Probe takes longer than $threshold s",
+                description="Probes of {{ $labels.instance }} took {{ $value | humanizeDuration }} on average "
+                "over 5 minutes (the module times out at 5s).",
+                fixture=gauge_fixture("probe_duration_seconds", sel),
+            ),
+        ]

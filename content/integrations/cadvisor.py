@@ -1,8 +1,22 @@
-"""Containers through cAdvisor, which needs root and the Docker host's state read-only."""
+"""Containers through cAdvisor, which needs root and the Docker host's state read-only.
+
+cAdvisor also reports every cgroup that is not a container (the host's slices, pause and
+other anonymous cgroups); those have an empty `name` label, and every alert leaves them out
+with `name!=""`, as cAdvisor users do. Thresholds are data; `alertOverrides` changes them.
+"""
 
 from __future__ import annotations
 
+from typing import Optional
+
+from config.settings import ExporterSettings
 from content.integrations.base import Exporter, HostAccess
+from content.rules import Alert, Series, labels_of, ratio_alert
+from content.scrape import ScrapeJob
+
+# Named containers only: the cgroups of the host and of anonymous pause containers have name="".
+CONTAINERS = 'name!=""'
+CONTAINER_LABELS = {"name": "app", "image": "example/app:1.0"}  # the fixtures' container
 
 
 class Cadvisor(Exporter):
@@ -22,3 +36,47 @@ class Cadvisor(Exporter):
                 ("/var/lib/docker", "/var/lib/docker"), ("/dev/disk", "/dev/disk")),
         privileged=True,
     )
+
+    def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
+        sel = job.selector
+        named = f"{sel},{CONTAINERS}"
+
+        def restarts(t: Optional[float], fire: bool) -> list[Series]:
+            # A crash-looping container gets a new start time every minute (the test's scrape
+            # interval): 14 changes in the 15-minute window; a healthy one keeps its start time.
+            return [Series(f"container_start_time_seconds{labels_of(sel, **CONTAINER_LABELS)}",
+                           1 if fire else 0, rate=True, start=1_700_000_000)]
+
+        return [
+            # Throttled periods are those in which the container wanted CPU beyond its quota;
+            # the series exist only for containers with a CPU limit (`--cpus`).
+            ratio_alert(
+                "ContainerCpuThrottled", "container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
+                sel, filters=CONTAINERS, window="5m", threshold=0.25, for_="15m", severity="warning",
+                summary="Container CPU throttled in more than $threshold of periods",
+                description="Container {{ $labels.name }} on {{ $labels.instance }} was throttled in "
+                "{{ $value | humanizePercentage }} of its CPU periods: its CPU limit is too low for its load.",
+                series_labels=CONTAINER_LABELS,
+            ),
+            # Working set is what the kernel cannot reclaim: at the limit the OOM killer acts.
+            # A container without a memory limit reports a limit of 0, left out by `> 0`.
+            ratio_alert(
+                "ContainerMemoryNearLimit", "container_memory_working_set_bytes", "container_spec_memory_limit_bytes",
+                sel, filters=CONTAINERS, denominator_filter=" > 0", threshold=0.9, for_="5m", severity="warning",
+                summary="Container memory above $threshold of its limit",
+                description="Container {{ $labels.name }} on {{ $labels.instance }} uses "
+                "{{ $value | humanizePercentage }} of its memory limit: it is close to being OOM-killed.",
+                series_labels=CONTAINER_LABELS,
+            ),
+            # A restart under a restart policy keeps the container (and its series) and moves
+            # its start time; a container recreated by a deploy is a new series, not a restart.
+            Alert(
+                name="ContainerRestarting",
+                expr=f"changes(container_start_time_seconds{{{named}}}[15m]) > $threshold",
+                threshold=2, severity="warning",
+                summary="Container restarted more than $threshold times in 15 minutes",
+                description="Container {{ $labels.name }} on {{ $labels.instance }} restarted {{ $value }} times "
+                "in 15 minutes: it is crash-looping.",
+                fixture=restarts,
+            ),
+        ]

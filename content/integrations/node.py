@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from config.settings import ExporterSettings
 from content.integrations.base import Exporter, HostAccess
-from content.rules import Alert, Recording, RuleGroup, Series, labels_of
+from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob
 
 # File systems that fill or turn read-only by design are left out of the disk alerts.
@@ -49,10 +49,6 @@ class Node(Exporter):
             Recording("instance:node_memory_utilisation:ratio",
                       f"1 - node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}}"),
         ]
-
-    def rule_groups(self, own: ExporterSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
-        recordings = [r for job in jobs for r in self.recording_rules(job)]
-        return [RuleGroup(name="node-recording", rules=tuple(recordings), layer=self.layer)] + super().rule_groups(own, jobs)
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector

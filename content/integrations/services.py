@@ -22,7 +22,7 @@ from typing import ClassVar, Optional
 
 from config.settings import ExporterSettings, ServiceExporterSettings
 from content.integrations.base import Egress, Exporter
-from content.rules import Alert, Fixture, Recording, RuleGroup, Series, alert_prefix, labels_of
+from content.rules import Alert, Fixture, Recording, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
 
 
@@ -125,16 +125,6 @@ class ServiceExporter(Exporter):
 
     def egress_for(self, own: ServiceExporterSettings) -> Egress:
         return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))
-
-    def recordings(self, job: ScrapeJob) -> list[Recording]:
-        return []
-
-    def rule_groups(self, own: ExporterSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
-        recordings = [r for job in jobs for r in self.recordings(job)]
-        groups = super().rule_groups(own, jobs)
-        if not recordings:
-            return groups
-        return [RuleGroup(name=f"{self.key}-recording", rules=tuple(recordings), layer=self.layer)] + groups
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         return [flag_alert(

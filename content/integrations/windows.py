@@ -1,0 +1,107 @@
+"""Windows hosts through windows_exporter, which runs on each host as a Windows service.
+
+We do not run it (there is no Windows container to run it in): the integration is
+scrape-only, its targets are `exporters.windows.targets`. The alerts mirror the node ones
+(CPU, memory, disk space) plus the Windows services the stack says must be running.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from config.settings import WindowsSettings
+from content.integrations.base import Exporter
+from content.rules import Alert, Recording, Series, labels_of, ratio_alert
+from content.scrape import ScrapeJob
+
+# Volumes without a drive letter (recovery and system-reserved partitions) are full by design.
+VOLUMES = 'volume!~"HarddiskVolume.+"'
+
+
+def cpu_utilisation(sel: str) -> str:
+    return f"instance:windows_cpu_utilisation:rate5m{{{sel}}}"
+
+
+def memory_utilisation(sel: str) -> str:
+    return f"instance:windows_memory_utilisation:ratio{{{sel}}}"
+
+
+def service_regex(services: list[str]) -> str:
+    """A case-insensitive PromQL regex of service names (exporter versions differ in the case
+    of the `name` label), with `.` and `$` escaped for the regex and the PromQL string."""
+    names = [name.lower().replace(".", "\\\\.").replace("$", "\\\\$") for name in services]
+    return "(?i)(" + "|".join(names) + ")"
+
+
+class Windows(Exporter):
+    key = "windows"
+    title = "windows_exporter"
+    port = 9182  # windows_exporter's default, as the targets in settings name it
+    layer = "infrastructure"
+    runs_workload = False
+
+    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+        sel = job.selector
+        return [
+            # Share of CPU time not idle, per host (0..1), averaged over its cores.
+            Recording("instance:windows_cpu_utilisation:rate5m",
+                      f'1 - avg without (core, mode) (rate(windows_cpu_time_total{{{sel},mode="idle"}}[5m]))'),
+            # Share of physical memory in use (0..1). windows_exporter 0.30 moved physical memory to
+            # the memory collector; the `or` keeps hosts on older versions (os/cs collectors) covered.
+            Recording("instance:windows_memory_utilisation:ratio",
+                      f"1 - (windows_memory_available_bytes{{{sel}}} / windows_memory_physical_total_bytes{{{sel}}}"
+                      f" or windows_os_physical_memory_free_bytes{{{sel}}} / windows_cs_physical_memory_bytes{{{sel}}})"),
+        ]
+
+    def alerts(self, own: WindowsSettings, job: ScrapeJob) -> list[Alert]:
+        sel = job.selector
+
+        def cpu(t: Optional[float], fire: bool) -> list[Series]:
+            idle = (1 - (t or 0.0)) * (0.5 if fire else 1.5)
+            return [Series(f"windows_cpu_time_total{labels_of(sel, core='0,0', mode='idle')}", min(idle, 1.0), rate=True)]
+
+        def memory(t: Optional[float], fire: bool) -> list[Series]:
+            available = 1000 * (1 - (t or 0.0)) * (0.5 if fire else 1.5)
+            return [Series(f"windows_memory_physical_total_bytes{labels_of(sel)}", 1000),
+                    Series(f"windows_memory_available_bytes{labels_of(sel)}", min(available, 1000))]
+
+        space = ratio_alert(
+            "WindowsDiskSpaceLow", "windows_logical_disk_free_bytes", "windows_logical_disk_size_bytes", sel,
+            filters=VOLUMES, above=False, threshold=0.15, for_="10m", severity="warning",
+            summary="Windows volume below $threshold free",
+            description="Volume {{ $labels.volume }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
+            series_labels={"volume": "C:"},
+        )
+        alerts = [
+            Alert(
+                name="WindowsHighCpuLoad",
+                expr=f"{cpu_utilisation(sel)} > $threshold",
+                threshold=0.9, for_="10m", severity="warning",
+                summary="Windows host CPU busier than $threshold",
+                description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
+                fixture=cpu,
+            ),
+            Alert(
+                name="WindowsOutOfMemory",
+                expr=f"{memory_utilisation(sel)} > $threshold",
+                threshold=0.9, for_="5m", severity="warning",
+                summary="Windows host memory use above $threshold",
+                description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its physical memory.",
+                fixture=memory,
+            ),
+            space,
+            space.replace(threshold=0.05, for_="5m", severity="critical"),
+        ]
+        if own.services:
+            first = own.services[0].lower()
+            alerts.append(Alert(
+                name="WindowsServiceNotRunning",
+                expr=f'windows_service_state{{{sel},name=~"{service_regex(own.services)}",state="running"}} == 0',
+                for_="5m", severity="critical",
+                summary="A required Windows service is not running",
+                description="Service {{ $labels.name }} on {{ $labels.instance }} has not been running for 5 minutes "
+                "(value {{ $value }}).",
+                fixture=lambda _t, fire: [Series(
+                    f"windows_service_state{labels_of(sel, name=first, state='running')}", 0 if fire else 1)],
+            ))
+        return alerts
