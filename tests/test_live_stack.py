@@ -32,7 +32,7 @@ def test_basic_auth_guards_prometheus_and_alertmanager(live):
 
 
 def test_every_scrape_target_is_up(live):
-    expected = {"prometheus", "alertmanager", "node", "redis", "postgres", "mysql", "blackbox", APP}
+    expected = {"prometheus", "alertmanager", "node", "redis", "postgres", "mysql", "blackbox", "rabbitmq", APP}
 
     def all_up():
         targets = live.api("/api/v1/targets")["activeTargets"]
@@ -41,7 +41,7 @@ def test_every_scrape_target_is_up(live):
 
     wait_for(all_up, "every target up", seconds=30)
     # The exporters really reach their services, not just answer.
-    for metric in ("redis_up", "pg_up", "mysql_up", "probe_success"):
+    for metric in ("redis_up", "pg_up", "mysql_up", "probe_success", 'rabbitmq_identity_info'):
         assert [float(r["value"][1]) for r in live.query(metric)] == [1.0], metric
 
 
@@ -103,3 +103,36 @@ def test_no_secret_reaches_a_command_line(live):
     for process in live.group.processes.values():
         for secret in SECRETS.values():
             assert not any(secret in arg for arg in process.argv), process.name
+
+
+# Panels the live harness cannot fill, each for a stated reason (not a fault: those are
+# checked during their fault). Debian's exporters are older than the pinned images.
+LIVE_GAPS = {
+    ("monstack-postgres", "Uptime"): "Debian's postgres_exporter 0.11 has no postmaster collector "
+                                     "(the pinned 0.15 image runs with --collector.postmaster)",
+}
+
+
+def test_every_dashboard_panel_query_returns_series(live):
+    """Every query of every dev dashboard, run by the real Prometheus with its variables set to
+    match all, returns at least one series."""
+    import json
+
+    from content.dashboards.common import runnable
+
+    wait_for(lambda: live.query('up{job="node"}'), "node series", 30)
+    time.sleep(max(0.0, 35 - (time.monotonic() - live.started)))  # rate windows of 30s fill
+    files = sorted((live.outdir / "grafana" / "dashboards").rglob("*.json"))
+    assert len(files) >= 7
+    checked, empty = 0, []
+    for path in files:
+        model = json.loads(path.read_text())
+        for panel in model["panels"]:
+            for target in panel.get("targets", []):
+                checked += 1
+                if (model["uid"], panel["title"]) in LIVE_GAPS:
+                    continue
+                if not live.query(runnable(target["expr"], rate_interval="30s")):
+                    empty.append(f'{model["uid"]} / {panel["title"]}: {target["expr"][:120]}')
+    assert checked > 100
+    assert not empty, "queries with no series:\n" + "\n".join(empty)

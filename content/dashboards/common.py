@@ -447,3 +447,17 @@ def finish(boards: list[Board], ctx_for_links: Context) -> dict[str, str]:
 
 def json_model(text: str) -> dict:
     return json.loads(text)
+
+
+# Grafana's built-in variables, as a query outside Grafana may stand them in.
+BUILTIN_VALUES = {"__rate_interval": "5m", "__interval": "1m", "__range": "3h", "__all": ".*"}
+VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
+
+
+def runnable(expr: str, rate_interval: str = "5m") -> str:
+    """A panel query as Prometheus can run it without Grafana: built-ins get values, every
+    template variable matches everything (they are only ever used in `=~` matchers)."""
+    for name, value in {**BUILTIN_VALUES, "__rate_interval": rate_interval}.items():
+        expr = expr.replace(f"${name}", value)
+    return VARIABLE.sub(".*", expr)
+

@@ -48,9 +48,10 @@ def dashboards(ctx: Context) -> list[Board]:
             graph("Rule evaluation failures", "Failed rule evaluations per second (a broken rule never fires).",
                   "ops", Query(f"sum(rate(prometheus_rule_evaluation_failures_total{{{p}}}{rate}))", "failures"),
                   levels=[(0.001, RED)]),
-            graph("Storage", "Bytes of persisted blocks and of the write-ahead log.", "bytes",
+            graph("Storage", "Bytes of persisted blocks against the retention size limit (retention.size).",
+                  "bytes",
                   Query(f"sum(prometheus_tsdb_storage_blocks_bytes{{{p}}})", "blocks"),
-                  Query(f"sum(prometheus_tsdb_wal_storage_size_bytes{{{p}}})", "WAL")),
+                  Query(f"max(prometheus_tsdb_retention_limit_bytes{{{p}}})", "retention limit")),
             graph("Notifications to Alertmanager", "Alerts Prometheus sent, failed to send or dropped per "
                   "second.", "ops",
                   Query(f"sum(rate(prometheus_notifications_sent_total{{{p}}}{rate}))", "sent"),

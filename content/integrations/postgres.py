@@ -38,6 +38,10 @@ class Postgres(ServiceExporter):
     up_metric = "pg_up"
     has_wget = False
 
+    def args(self, own: ServiceExporterSettings) -> list[str]:
+        # The postmaster collector (server start time: the dashboard's uptime) is off by default.
+        return ["--collector.postmaster"]
+
     def env(self, own: ServiceExporterSettings) -> dict[str, str]:
         env = {"DATA_SOURCE_URI": f"{own.address}/{own.database or 'postgres'}?sslmode=disable"}
         if own.user:

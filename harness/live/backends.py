@@ -100,7 +100,9 @@ def start_rabbitmq(group: ProcessGroup) -> Backend:
     base.mkdir(parents=True)
     (base / "enabled_plugins").write_text("[rabbitmq_prometheus,rabbitmq_management_agent].\n")
     (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{amqp}\nprometheus.tcp.port = {metrics}\n"
-                                        "prometheus.tcp.ip = 127.0.0.1\n")
+                                        "prometheus.tcp.ip = 127.0.0.1\n"
+                                        # Per-queue series on /metrics, as README asks of brokers.
+                                        "prometheus.return_per_object_metrics = true\n")
     env = {
         "RABBITMQ_MNESIA_BASE": str(base / "mnesia"), "RABBITMQ_LOG_BASE": str(base / "log"),
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
@@ -110,7 +112,23 @@ def start_rabbitmq(group: ProcessGroup) -> Backend:
     group.start("rabbitmq", [str(RABBIT_BIN / "rabbitmq-server")], env=env)
     group.rabbitmq_env = env  # for rabbitmqctl stop
     wait_for(lambda: _tcp_open(metrics), "rabbitmq prometheus plugin", seconds=90)
+    wait_for(lambda: _tcp_open(amqp), "rabbitmq AMQP listener", seconds=60)
+    _declare_queue(amqp, "clips", messages=3)
     return Backend("rabbitmq", f"127.0.0.1:{metrics}")
+
+
+def _declare_queue(port: int, queue: str, messages: int) -> None:
+    """A durable queue with a few messages waiting: per-queue series exist only for queues."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue=queue, durable=True)
+        for i in range(messages):
+            channel.basic_publish(exchange="", routing_key=queue, body=f"job-{i}".encode())
+    finally:
+        connection.close()
 
 
 def stop_rabbitmq(group: ProcessGroup) -> None:

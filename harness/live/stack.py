@@ -106,6 +106,8 @@ def live_config(stack_config: dict[str, Any], ports: dict[str, int], found: dict
                   "passwordSecret": "mysqlPassword"},
         "blackbox": {"enabled": True, "targets": [f"http://127.0.0.1:{ports['app']}/metrics"]},
     }
+    if "rabbitmq" in found:
+        config["exporters"]["rabbitmq"] = {"enabled": True, "targets": [found["rabbitmq"].address]}
     app = dict(config["applications"][0])
     app.update({
         "targets": [f"127.0.0.1:{ports['app']}"], "scrapeInterval": "2s", "scrapeTimeout": "2s",
@@ -173,7 +175,7 @@ def _exporter_commands(outdir: Path, run: ProgramRun, ports: dict[str, int],
 
 
 def start_live_stack(workdir: Path, log: Callable[[str], None] = lambda _m: None,
-                     with_rabbitmq: bool = False) -> LiveStack:
+                     with_rabbitmq: bool = True) -> LiveStack:
     """Start everything; on any failure, stop what was started and re-raise."""
     group = ProcessGroup(workdir)
     sink: Optional[WebhookSink] = None
