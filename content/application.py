@@ -13,6 +13,8 @@ from content.scrape import ScrapeJob
 
 # Quantiles recorded for every latency histogram (dashboards plot all three).
 RECORDED_QUANTILES = (0.5, 0.95, 0.99)
+# Job-level series keep the stack's labels, so dashboards filter them like any other series.
+JOB_LEVEL = "job, environment, cluster"
 
 
 def scrape_job(app: Application) -> ScrapeJob:
@@ -42,14 +44,15 @@ def recording_rules(app: Application, job: ScrapeJob) -> list[Recording]:
         for quantile in sorted(set(RECORDED_QUANTILES) | {lat.quantile}):
             out.append(Recording(
                 quantile_record(lat, quantile),
-                f"histogram_quantile({quantile:g}, sum by (job, le) (rate({lat.histogram}_bucket{{{sel}}}[{lat.window}])))",
+                f"histogram_quantile({quantile:g}, sum by ({JOB_LEVEL}, le) "
+                f"(rate({lat.histogram}_bucket{{{sel}}}[{lat.window}])))",
             ))
     if app.errors:
         err = app.errors
         out.append(Recording(
             error_ratio_record(err),
-            f'sum by (job) (rate({err.histogram}_count{{{sel},{err.status_label}="{err.error_value}"}}[{err.window}]))'
-            f" / sum by (job) (rate({err.histogram}_count{{{sel}}}[{err.window}]))",
+            f'sum by ({JOB_LEVEL}) (rate({err.histogram}_count{{{sel},{err.status_label}="{err.error_value}"}}[{err.window}]))'
+            f" / sum by ({JOB_LEVEL}) (rate({err.histogram}_count{{{sel}}}[{err.window}]))",
         ))
     return out
 

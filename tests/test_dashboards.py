@@ -183,7 +183,8 @@ def test_queries_start_from_the_scrape_job_selector():
         for panel in panels(json.loads(d.json)):
             for target in panel["targets"]:
                 assert any(f'job="{job}"' in target["expr"] for job in jobs), f"{d.uid}: {target['expr']}"
-                assert 'instance=~"$instance"' in target["expr"] or "up{" in target["expr"]
+                # Job-level recorded series (`job:...`) have no instance to filter.
+                assert 'instance=~"$instance"' in target["expr"] or "up{" in target["expr"] or "(job:" in target["expr"]
 
 
 def test_application_thresholds_follow_the_stack():
@@ -237,3 +238,13 @@ def test_registry_covers_every_exporter():
     from content.integrations import EXPORTERS
 
     assert {e.key for e in EXPORTERS} <= set(INTEGRATIONS)
+
+
+def test_dashboards_read_the_recording_rules():
+    """Where a recording rule exists, the dashboard reads it (the same series the alert reads)."""
+    prod = {d.uid: d.json for d in stack_dashboards("prod")}
+    assert "instance:node_cpu_utilisation:rate5m{" in prod["monstack-node"]
+    assert "instance:node_memory_utilisation:ratio{" in prod["monstack-node"]
+    app = prod["monstack-app-meme-maker-backend"]
+    assert "job:clip_job_latency_seconds:p95_rate5m{" in app and "job:clip_job_latency_seconds:error_ratio_rate5m{" in app
+

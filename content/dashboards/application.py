@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from config.settings import Application, Levels
+from content.application import error_ratio_record, quantile_record
 from content.dashboards.common import (
     RED,
     Board,
@@ -74,8 +75,8 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
                     f"{_pct(q)} {{{{{status}}}}}") for q in QUANTILES],
             levels=_levels(lat)))
     if lat:
-        alert_expr = (f"histogram_quantile({lat.quantile:g}, sum by (le) "
-                      f"(rate({lat.histogram}_bucket{{{s}}}[{lat.window}])))")
+        # The recording rule the alert itself reads (content/application.py).
+        alert_expr = f"max({quantile_record(lat, lat.quantile)}{{{ctx.sel_job_level()}}})"
         overview.append(single(f"Job latency {_pct(lat.quantile)}", f"{_pct(lat.quantile)} job duration over "
                                f"{lat.window}, as JobLatencyHigh computes it.", "s",
                                Query(alert_expr), levels=_levels(lat)))
@@ -101,9 +102,7 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
         throughput.append(graph("In-flight jobs", f"Jobs being processed, per instance ({extra.in_flight_metric}).",
                                 "short", Query(f"sum by (instance) ({extra.in_flight_metric}{{{s}}})", "{{instance}}")))
     if err:
-        bad = ctx.sel(f'{err.status_label}="{err.error_value}"')
-        ratio = (f"(sum(rate({err.histogram}_count{{{bad}}}[{err.window}])) or vector(0))"
-                 f" / sum(rate({err.histogram}_count{{{s}}}[{err.window}]))")
+        ratio = f"max({error_ratio_record(err)}{{{ctx.sel_job_level()}}})"
         overview.append(single("Error ratio", f"Share of jobs ending with {err.status_label}={err.error_value} "
                                f"over {err.window}, as JobErrorRatioHigh computes it.", "percentunit",
                                Query(ratio), levels=_levels(err)))

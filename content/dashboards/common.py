@@ -123,6 +123,11 @@ class Context:
                     'job=~"$job"', 'instance=~"$instance"', *extra]
         return ",".join(m for m in matchers if m)
 
+    def sel_job_level(self, *extra: str) -> str:
+        """Matchers for job-level recorded series (`job:...`), which carry no `instance`."""
+        matchers = [self.base, 'environment=~"$environment"', 'cluster=~"$cluster"', 'job=~"$job"', *extra]
+        return ",".join(m for m in matchers if m)
+
     def sel_job(self, name: str, *extra: str) -> str:
         """Like `sel`, for the one job `name` of a dashboard that covers several."""
         job = next(j for j in self.jobs if j.name == name)

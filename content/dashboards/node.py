@@ -7,7 +7,14 @@ file-system filter is the alerts' one, so the graph and the alert agree on what 
 from __future__ import annotations
 
 from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, single
-from content.integrations.node import CPU_BUSY_ABOVE, DISK_FREE_BELOW, FS_SELECTOR, MEMORY_AVAILABLE_BELOW
+from content.integrations.node import (
+    CPU_BUSY_ABOVE,
+    DISK_FREE_BELOW,
+    FS_SELECTOR,
+    MEMORY_AVAILABLE_BELOW,
+    cpu_utilisation,
+    memory_utilisation,
+)
 
 UID = make_uid("node")
 TITLE = "Linux hosts"
@@ -21,9 +28,9 @@ def dashboards(ctx: Context) -> list[Board]:
     net = ctx.sel(NET_SELECTOR)
     idle, not_idle = ctx.sel('mode="idle"'), ctx.sel('mode!="idle"')
     cores = f"count by (instance) (node_cpu_seconds_total{{{idle}}})"
-    busy = f"1 - avg by (instance) (rate(node_cpu_seconds_total{{{idle}}}[$__rate_interval]))"
-    mem_used = (f"1 - sum by (instance) (node_memory_MemAvailable_bytes{{{s}}})"
-                f" / sum by (instance) (node_memory_MemTotal_bytes{{{s}}})")
+    # The recording rules HostHighCpuLoad and HostOutOfMemory read (content/integrations/node.py).
+    busy = f"max by (instance) ({cpu_utilisation(s)})"
+    mem_used = f"max by (instance) ({memory_utilisation(s)})"
     fs_used = f"1 - node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}}"
     cpu_level = [(CPU_BUSY_ABOVE, ORANGE)]
     mem_level = [(1 - MEMORY_AVAILABLE_BELOW, ORANGE)]

@@ -4,8 +4,9 @@ Prints, for the running stack:
   - time from a real fault (Redis stopped) to the webhook delivery, beside its bound
     (scrape interval + evaluation interval + `for` + group_wait + resend delay), per repetition;
   - Prometheus' head series and resident memory after `--minutes` of scraping;
-  - the query time of each recorded expression against the same expression written inline
-    (what a dashboard pays without its recording rules), median of `--queries` runs.
+  - the query time of each recorded expression against the same expression written inline,
+    and of each dashboard (all its panel queries) with its recording rules and with them
+    inlined (what a dashboard pays without them), median of `--queries` runs each.
 
     scripts/benchmark-live [--minutes 3] [--faults 3] [--queries 20]
 """
@@ -13,6 +14,8 @@ Prints, for the running stack:
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import statistics
 import tempfile
 import time
@@ -20,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from config.units import duration_seconds
+from content.dashboards.common import runnable
 from harness.live.backends import restart_redis
 from harness.live.processes import http_get, wait_for
 from harness.live.stack import FAST_FOR, LiveStack, start_live_stack
@@ -64,6 +68,29 @@ def query_seconds(live: LiveStack, promql: str, runs: int) -> float:
     return statistics.median(times)
 
 
+def inline_recordings(expr: str, recordings: dict[str, str]) -> str:
+    """`expr` with every recorded series (`name{...}`) replaced by its rule's expression: what
+    the query would cost without the recording rules."""
+    for name, definition in recordings.items():
+        expr = re.sub(re.escape(name) + r"(\{[^}]*\})?", f"({definition})", expr)
+    return expr
+
+
+def dashboard_times(live: LiveStack, runs: int) -> list[tuple[str, int, float, float]]:
+    """Per dashboard: (uid, queries, seconds with recording rules, seconds with them inlined),
+    summing the median time of each panel query."""
+    recordings = {rule["name"]: rule["query"] for group in live.api("/api/v1/rules")["groups"]
+                  for rule in group["rules"] if rule["type"] == "recording"}
+    out = []
+    for path in sorted((live.outdir / "grafana" / "dashboards").rglob("*.json")):
+        model = json.loads(path.read_text())
+        exprs = [runnable(t["expr"], "30s") for p in model["panels"] for t in p.get("targets", [])]
+        with_rules = sum(query_seconds(live, e, runs) for e in exprs)
+        inlined = sum(query_seconds(live, inline_recordings(e, recordings), runs) for e in exprs)
+        out.append((model["uid"], len(exprs), with_rules, inlined))
+    return out
+
+
 def recorded_vs_inline(live: LiveStack, runs: int) -> list[tuple[str, float, float]]:
     """Every recording rule of the stack: query time of its name against its expression."""
     out = []
@@ -96,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'recorded series':60} {'recorded ms':>11} {'inline ms':>10} {'inline/recorded':>15}")
         for name, recorded, inline in recorded_vs_inline(live, args.queries):
             print(f"{name:60} {recorded * 1000:11.2f} {inline * 1000:10.2f} {inline / recorded:15.2f}")
+        print(f"{'dashboard':40} {'queries':>7} {'with rules ms':>13} {'inlined ms':>10} {'inlined/with':>12}")
+        for uid, count, with_rules, inlined in dashboard_times(live, args.queries):
+            print(f"{uid:40} {count:7d} {with_rules * 1000:13.1f} {inlined * 1000:10.1f} {inlined / with_rules:12.2f}")
     finally:
         live.stop()
         shutdown()
