@@ -106,8 +106,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
     secrets: dict[str, SecretSource] = {}
     if settings is not None:
         problems += _image_problems(settings, stack)
-        problems += _override_problems(settings, stack)
-        problems += _target_override_problems(settings, stack)
+        problems += _plan_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
         problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
@@ -160,42 +159,37 @@ def _image_problems(settings: Settings, stack: str) -> list[Problem]:
     ]
 
 
-def _override_problems(settings: Settings, stack: str) -> list[Problem]:
-    """Overrides must name generated rules; checked on the rules the content layer builds."""
+def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
+    """Checks that need the generated content (built once, only when there is something to
+    check): overrides must name generated rules, target overrides must name scraped targets
+    (a typo would otherwise leave the real rule or target in place, silently)."""
+    if not settings.alert_overrides and not settings.target_overrides:
+        return []
     from content.overrides import check_overrides
     from content.plan import build_plan
+    from content.topology import INTERNAL_PORTS, Topology
 
-    if not settings.alert_overrides:
-        return []
-    generated = build_plan(settings, salt_seed="").generated_rule_groups
-    return [
+    plan = build_plan(settings, salt_seed="")
+    problems = [
         Problem(
             key=f"alertOverrides[{p.index}].{p.field}",
             value=getattr(settings.alert_overrides[p.index], p.field.replace("for", "for_")),
             message=p.message,
             fix=f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
         )
-        for p in check_overrides(generated, settings.alert_overrides)
+        for p in check_overrides(plan.generated_rule_groups, settings.alert_overrides)
     ]
-
-
-def _target_override_problems(settings: Settings, stack: str) -> list[Problem]:
-    """A target override must name an address the stack scrapes (or its Alertmanager): a typo
-    would otherwise leave the real target in place, silently."""
-    from content.plan import build_plan
-    from content.topology import INTERNAL_PORTS, Topology
-
-    if not settings.target_overrides:
-        return []
-    plan = build_plan(settings, salt_seed="")
     known = {t for job in plan.jobs for t in job.targets} | {job.probe_via for job in plan.jobs if job.probe_via}
-    known.add(f"{Topology(settings).host('alertmanager')}:{INTERNAL_PORTS['alertmanager']}")
-    return [
+    known |= {f"{host}:{INTERNAL_PORTS['alertmanager']}" for host in Topology(settings).instances("alertmanager")}
+    problems += [
         Problem(key=f"targetOverrides.{address}", value=address,
                 message=f"no scrape target is {address}; targets are: {', '.join(sorted(known))}",
                 fix=f"pulumi config rm --path 'targetOverrides.{address}' --stack {stack}")
         for address in sorted(settings.target_overrides) if address not in known
     ]
+    return problems
+
+
 def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> list[Problem]:
     """Settings that only make sense on one platform, or that the chosen platform needs.
     A key set but ignored would mislead, so each is an error with its key and fix."""
