@@ -13,6 +13,7 @@ from content.yamlio import dump
 
 DATA_DIR = "/alertmanager"
 CLUSTER_PORT = 9094  # gossip between peered replicas (TCP and UDP)
+POD_IP_VARIABLE = "POD_IP"
 
 
 def secret_path(key: str) -> str:
@@ -70,8 +71,16 @@ def cluster_args(topology: Topology) -> list[str]:
     each list every peer by its stable name, so they form one cluster and deduplicate."""
     if topology.replicas("alertmanager") == 1:
         return ["--cluster.listen-address="]
+    # Alertmanager refuses to guess its address when the pod IP is not a private one (some
+    # clusters use public ranges for pods): each replica advertises its own pod IP explicitly.
     return [f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}",
+            f"--cluster.advertise-address=$({POD_IP_VARIABLE}):{CLUSTER_PORT}",
             *(f"--cluster.peer={peer}:{CLUSTER_PORT}" for peer in topology.instances("alertmanager"))]
+
+
+def cluster_env(topology: Topology) -> dict[str, str]:
+    """The pod IP each peered replica advertises (see cluster_args)."""
+    return {POD_IP_VARIABLE: "status.podIP"} if topology.replicas("alertmanager") > 1 else {}
 
 
 def alertmanager_args(settings: Settings, topology: Topology) -> list[str]:

@@ -80,6 +80,9 @@ class ServicePlan:
     files: dict[str, str] = field(default_factory=dict)  # relative to CONFIG_DIR
     secret_files: tuple[SecretFile, ...] = ()
     secret_env: dict[str, str] = field(default_factory=dict)  # variable -> secret key
+    # Variables the platform fills with facts of the running replica (Kubernetes downward API
+    # field paths, e.g. status.podIP); only replicated services need them.
+    instance_env: dict[str, str] = field(default_factory=dict)
     data_path: Optional[str] = None  # persistent volume mounted here
     user: Optional[str] = "65534:65534"
     probe: Optional[Probe] = None
@@ -262,6 +265,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         image=image_ref("alertmanager", settings.images),
         port=INTERNAL_PORTS["alertmanager"],
         args=tuple(alertmanager.alertmanager_args(settings, topo)),
+        instance_env=alertmanager.cluster_env(topo),
         files={"alertmanager.yml": alertmanager.alertmanager_config(settings), **tls_files},
         secret_files=(web_yml, web_password) + tls_key + receiver_files,
         data_path=alertmanager.DATA_DIR,

@@ -211,6 +211,10 @@ def test_alertmanager_replicas_are_peered_and_each_gets_alerts(runs):
     args = am["spec"]["template"]["spec"]["containers"][0]["args"]
     peers = [a for a in args if a.startswith("--cluster.peer=")]
     assert peers == [f"--cluster.peer=alertmanager-{i}.alertmanager-headless.monitoring.svc:9094" for i in (0, 1)]
+    # Each replica advertises its own pod IP (from the downward API), whatever range pods use.
+    assert "--cluster.advertise-address=$(POD_IP):9094" in args
+    env = am["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in env
     prom = yaml.safe_load(bundle_files(runs["prod"].records)["prometheus/prometheus.yml"])
     targets = prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert targets == [f"alertmanager-{i}.alertmanager-headless.monitoring.svc:9093" for i in (0, 1)]

@@ -154,6 +154,7 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None) -> 
     # The one credential an exporter cannot read from a file: a reference, never a value.
     env += [{"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": f"env-{var}"}}}
             for var in sorted(plan.secret_env)]
+    env += [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}} for var, path in sorted(plan.instance_env.items())]
     ports = [{"name": "http", "containerPort": plan.port, "protocol": "TCP"}]
     if plan.peer_port:
         ports += [{"name": "peer-tcp", "containerPort": plan.peer_port, "protocol": "TCP"},
