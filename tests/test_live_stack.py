@@ -118,7 +118,7 @@ def test_every_dashboard_panel_query_returns_series(live):
     match all, returns at least one series."""
     import json
 
-    from content.dashboards.common import runnable
+    from content.dashboards.common import fault_of, runnable
 
     wait_for(lambda: live.query('up{job="node"}'), "node series", 30)
     time.sleep(max(0.0, 35 - (time.monotonic() - live.started)))  # rate windows of 30s fill
@@ -130,9 +130,35 @@ def test_every_dashboard_panel_query_returns_series(live):
         for panel in model["panels"]:
             for target in panel.get("targets", []):
                 checked += 1
-                if (model["uid"], panel["title"]) in LIVE_GAPS:
+                if (model["uid"], panel["title"]) in LIVE_GAPS or fault_of(panel.get("description", "")):
                     continue
                 if not live.query(runnable(target["expr"], rate_interval="30s")):
                     empty.append(f'{model["uid"]} / {panel["title"]}: {target["expr"][:120]}')
     assert checked > 100
     assert not empty, "queries with no series:\n" + "\n".join(empty)
+
+
+def test_fault_only_panels_show_data_during_their_fault(live):
+    """The error panels have no series before a job fails; during failures they have, and the
+    error-ratio alert reaches the pager."""
+    import json
+
+    from content.dashboards.common import fault_of, runnable
+
+    marked = []
+    for path in (live.outdir / "grafana" / "dashboards").rglob("*.json"):
+        model = json.loads(path.read_text())
+        marked += [(model["uid"], p["title"], t["expr"]) for p in model["panels"]
+                   if fault_of(p.get("description", "")) == "job errors" for t in p.get("targets", [])]
+    assert len(marked) >= 2, "the application's error panels are marked as fault-only"
+    live.control_app(error_ratio=0.3)
+    try:
+        for uid, title, expr in marked:
+            wait_for(lambda expr=expr: live.query(runnable(expr, rate_interval="30s")), f"{uid} / {title} during errors", 60)
+        alert = wait_for(lambda: live.sink.find("MemeMakerBackendJobErrorRatioHigh", path="/pager"),
+                         "error ratio alert on the pager receiver", 60)[0]
+        assert alert["labels"]["severity"] == "critical"
+        assert alert["annotations"]["runbook_url"].endswith("/application-job-error-ratio-high.md")
+    finally:
+        live.control_app(error_ratio=0)
+

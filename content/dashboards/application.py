@@ -17,6 +17,7 @@ from content.dashboards.common import (
     Query,
     add,
     board,
+    during_fault,
     graph,
     levels_of,
     make_uid,
@@ -24,6 +25,8 @@ from content.dashboards.common import (
 )
 
 QUANTILES = (0.5, 0.95, 0.99)
+# The fault the error panels need: before a first failed job there is no error series at all.
+JOB_ERRORS = "job errors"
 
 
 def uid_for(app: Application) -> str:
@@ -103,12 +106,12 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
                                 "short", Query(f"sum by (instance) ({extra.in_flight_metric}{{{s}}})", "{{instance}}")))
     if err:
         ratio = f"max({error_ratio_record(err)}{{{ctx.sel_job_level()}}})"
-        overview.append(single("Error ratio", f"Share of jobs ending with {err.status_label}={err.error_value} "
-                               f"over {err.window}, as JobErrorRatioHigh computes it.", "percentunit",
-                               Query(ratio), levels=_levels(err)))
-        error_panels.append(graph("Error ratio", f"Failed jobs as a share of all jobs over {err.window}; the "
-                                  "lines are the alert levels.", "percentunit", Query(ratio, "error ratio"),
-                                  levels=_levels(err)))
+        overview.append(single("Error ratio", during_fault(
+            f"Share of jobs ending with {err.status_label}={err.error_value} over {err.window}, as "
+            "JobErrorRatioHigh computes it.", JOB_ERRORS), "percentunit", Query(ratio), levels=_levels(err)))
+        error_panels.append(graph("Error ratio", during_fault(
+            f"Failed jobs as a share of all jobs over {err.window}; the lines are the alert levels.", JOB_ERRORS),
+            "percentunit", Query(ratio, "error ratio"), levels=_levels(err)))
     sections = [("Overview", overview)]
     sections += [(title, panels) for title, panels in (
         ("Throughput", throughput), ("Queue", queue_panels), ("Latency", latency_panels), ("Errors", error_panels),

@@ -466,3 +466,19 @@ def runnable(expr: str, rate_interval: str = "5m") -> str:
         expr = expr.replace(f"${name}", value)
     return VARIABLE.sub(".*", expr)
 
+
+# A panel whose series exist only while something is wrong (no failed job yet: no error series)
+# says so in its description, where users read it and where the live tests find it.
+_FAULT_NOTE = re.compile(r" Has data only during a fault: (?P<fault>[^.]+)\.$")
+
+
+def during_fault(description: str, fault: str) -> str:
+    """`description` marked as showing data only during `fault` (e.g. "job errors")."""
+    return f"{description} Has data only during a fault: {fault}."
+
+
+def fault_of(description: str) -> str | None:
+    """The fault a panel needs to show data, or None for a panel that always has data."""
+    match = _FAULT_NOTE.search(description or "")
+    return match["fault"] if match else None
+

@@ -32,9 +32,8 @@ class StandIn:
         self.queue_length = Gauge("redis_queue_length", "Queue length.", ["queue"], registry=self.registry)
         self.control = {"queue": 1.0, "latency_seconds": 1.0, "error_ratio": 0.0, "jobs_per_second": 4.0}
         self.random = random.Random(7)
-        # Both statuses exist from the start, so error-ratio panels have series before any fault.
-        for status in ("success", "error"):
-            self.latency.labels(status=status)
+        # As in a real application, the `error` series appears with the first failed job: the
+        # error panels are marked as showing data only during that fault.
         self.lock = threading.Lock()
 
     def tick(self, seconds: float) -> None:
