@@ -4,6 +4,7 @@ queries and commands, slow queries, InnoDB buffer pool, locks and network."""
 from __future__ import annotations
 
 from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.integrations.mysql import connections
 
 UID = make_uid("mysql")
 
@@ -22,8 +23,8 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Uptime", "Time since the server started.", "s",
                    Query(f"max by (instance) ({st}uptime{{{s}}})", "{{instance}}")),
             single("Connections used", "Connected threads as a share of max_connections.", "percentunit",
-                   Query(f"sum by (instance) ({st}threads_connected{{{s}}}) / max by (instance) "
-                         f"(mysql_global_variables_max_connections{{{s}}})", "{{instance}}"),
+                   # The recording rule MysqlTooManyConnections reads.
+                   Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
                    levels=[(0.8, ORANGE), (0.95, "red")]),
             single("Queries per second", "Statements the server executed per second.", "ops",
                    Query(f"sum by (instance) (rate({st}queries{{{s}}}{rate}))", "{{instance}}")),

@@ -5,6 +5,7 @@ databases are left out: nothing runs in them."""
 from __future__ import annotations
 
 from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.integrations.postgres import connections
 
 UID = make_uid("postgres")
 
@@ -23,8 +24,9 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Uptime", "Time since the postmaster started.", "s",
                    Query(f"time() - max by (instance) (pg_postmaster_start_time_seconds{{{s}}})", "{{instance}}")),
             single("Connections used", "Backends as a share of max_connections.", "percentunit",
-                   Query(f"sum by (instance) (pg_stat_activity_count{{{s}}}) / max by (instance) "
-                         f"(pg_settings_max_connections{{{s}}})", "{{instance}}"), levels=[(0.8, ORANGE), (0.95, "red")]),
+                   # The recording rule PostgresTooManyConnections reads.
+                   Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
+                   levels=[(0.8, ORANGE), (0.95, "red")]),
             single("Database size", "Total size of the non-template databases.", "bytes",
                    Query(f"sum by (instance) (pg_database_size_bytes{{{db}}})", "{{instance}}")),
         ]),

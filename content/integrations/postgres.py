@@ -25,8 +25,9 @@ def connections(selector: str) -> Ratio:
 
     return Ratio(
         "instance:pg_connections:ratio",
-        f"sum by (job, instance) (pg_stat_activity_count{{{selector}}})"
-        f" / (max by (job, instance) (pg_settings_max_connections{{{selector}}}) > 0)",
+        # The stack's labels stay, so dashboards filter the recorded series like the raw ones.
+        f"sum by (job, instance, environment, cluster) (pg_stat_activity_count{{{selector}}})"
+        f" / (max by (job, instance, environment, cluster) (pg_settings_max_connections{{{selector}}}) > 0)",
         inputs,
     )
 
