@@ -4,7 +4,8 @@ dashboard links to the application dashboards."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.integrations.redis import clients, memory
 
 UID = make_uid("redis")
 
@@ -48,6 +49,12 @@ def dashboards(ctx: Context) -> list[Board]:
                   "writes).", "bytes",
                   Query(f"sum by (instance) (redis_memory_used_bytes{{{s}}})", "{{instance}} used"),
                   Query(f"sum by (instance) (redis_memory_max_bytes{{{s}}} > 0)", "{{instance}} maxmemory")),
+            graph("Use against limits", "Clients over maxclients and memory over maxmemory (only where a "
+                  "maxmemory is set), the recorded ratios RedisTooManyClients and RedisMemoryHigh read.",
+                  "percentunit",
+                  Query(f"max by (instance) ({clients(s).of(s)})", "{{instance}} clients"),
+                  Query(f"max by (instance) ({memory(s).of(s)})", "{{instance}} memory"),
+                  levels=[(0.8, ORANGE), (0.95, RED)], max_value=1),
             graph("Keys", "Keys per database, and those with an expiry.", "short",
                   Query(f"sum by (db) (redis_db_keys{{{s}}})", "{{db}}"),
                   Query(f"sum by (db) (redis_db_keys_expiring{{{s}}})", "{{db}} expiring")),
