@@ -15,22 +15,22 @@ from typing import Any, Optional
 from config.errors import _ABSENT, Problem, set_command
 from config.settings import Alerting, Receiver
 
-# Per receiver type: (field, what it is, example). Fields ending in Secret name a secret key.
+# Per receiver type: (field, what it is, example). `credential` names a secret config key.
 NEEDED: dict[str, tuple[tuple[str, str, str], ...]] = {
     "webhook": (("url", "the URL Alertmanager posts to", "https://hc-ping.com/<uuid>"),),
-    "slack": (("urlSecret", "the secret key holding the Slack incoming-webhook URL", "slackWebhookUrl"),
+    "slack": (("credential", "the secret key holding the Slack incoming-webhook URL", "slackWebhookUrl"),
               ("channel", "the channel to post to", "#alerts")),
     "email": (("to", "the recipient", "oncall@example.com"), ("from", "the sender", "alertmanager@example.com"),
               ("smarthost", "the SMTP server host:port", "smtp.example.com:587")),
-    "pagerduty": (("keySecret", "the secret key holding the Events API v2 routing key", "pagerdutyRoutingKey"),),
-    "opsgenie": (("keySecret", "the secret key holding the Opsgenie API key", "opsgenieApiKey"),),
+    "pagerduty": (("credential", "the secret key holding the Events API v2 routing key", "pagerdutyRoutingKey"),),
+    "opsgenie": (("credential", "the secret key holding the Opsgenie API key", "opsgenieApiKey"),),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "webhook": ("tokenSecret",), "email": ("username", "passwordSecret"),
+    # webhook: a bearer token; email: the SMTP password (with username).
+    "webhook": ("credential",), "email": ("username", "credential"),
     "slack": (), "pagerduty": (), "opsgenie": (),
 }
-TYPE_FIELDS = ("url", "channel", "to", "from", "smarthost", "username", "urlSecret", "keySecret", "passwordSecret",
-               "tokenSecret")
+TYPE_FIELDS = ("url", "channel", "to", "from", "smarthost", "username", "credential")
 
 
 def _value(receiver: Receiver, camel: str) -> Any:
@@ -63,7 +63,7 @@ def _receiver_problems(alerting: Alerting, stack: str) -> Iterator[Problem]:
                     f"{_a(r.type)} receiver needs {camel}: {what}; {_a(r.type)} receiver takes "
                     f"{', '.join(f for f, _, _ in NEEDED[r.type])} (required) "
                     f"and {', '.join(OPTIONAL[r.type]) or 'nothing else'}",
-                    _set_fix(stack, f"{at}.{camel}", example, camel.endswith("Secret")),
+                    _set_fix(stack, f"{at}.{camel}", example, camel == "credential"),
                 )
         allowed = {f for f, _, _ in NEEDED[r.type]} | set(OPTIONAL[r.type])
         for camel in TYPE_FIELDS:
@@ -71,14 +71,14 @@ def _receiver_problems(alerting: Alerting, stack: str) -> Iterator[Problem]:
                 yield Problem(f"{at}.{camel}", _value(r, camel),
                               f"{_a(r.type)} receiver does not use {camel}; it takes {', '.join(sorted(allowed))}",
                               f"pulumi config rm --path '{at}.{camel}' --stack {stack}")
-        if r.type == "email" and (r.username is None) != (r.password_secret is None):
-            missing = "passwordSecret" if r.password_secret is None else "username"
+        if r.type == "email" and (r.username is None) != (r.credential is None):
+            missing = "credential" if r.credential is None else "username"
             yield Problem(f"{at}.{missing}", _ABSENT,
                           f"an email receiver needs {missing} when it has "
-                          f"{'username' if missing == 'passwordSecret' else 'passwordSecret'}: SMTP login takes both "
-                          "(or neither, for a relay that takes mail without login)",
-                          _set_fix(stack, f"{at}.{missing}", "smtpPassword" if missing == "passwordSecret" else "alertmanager",
-                                   missing == "passwordSecret"))
+                          f"{'username' if missing == 'credential' else 'credential'} (the SMTP password's secret key): "
+                          "SMTP login takes both (or neither, for a relay that takes mail without login)",
+                          _set_fix(stack, f"{at}.{missing}", "smtpPassword" if missing == "credential" else "alertmanager",
+                                   missing == "credential"))
 
 
 def _name_problem(stack: str, key: str, value: str, kind: str, names: list[str], how_to_add: str) -> Problem:

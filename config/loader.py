@@ -74,12 +74,13 @@ def raw_config(project: str) -> dict[str, Any]:
 
 
 def _referenced_secrets(data: Any) -> set[str]:
-    """Names given in any `...Secret` field, found even when the settings do not validate,
+    """Names given in any `...Secret` or `credential` field, found even when the settings do not validate,
     so that those keys are not also reported as unknown."""
     found: set[str] = set()
     if isinstance(data, dict):
         for key, value in data.items():
-            if key.endswith("Secret") and isinstance(value, str):
+            # `...Secret` fields (exporters, web TLS) and receivers' `credential` name secret keys.
+            if (key.endswith("Secret") or key == "credential") and isinstance(value, str):
                 found.add(value)
             found |= _referenced_secrets(value)
     elif isinstance(data, list):

@@ -376,17 +376,14 @@ class Receiver(Model):
     from_: Optional[str] = Field(None, alias="from", examples=["alertmanager@example.com"])
     smarthost: Optional[HostPort] = Field(None, examples=["smtp.example.com:587"])
     username: Optional[str] = None
-    # Names of secret config keys holding the credential (set with `pulumi config set --secret`).
-    url_secret: Optional[SecretKey] = Field(None, examples=["slackWebhookUrl"])
-    key_secret: Optional[SecretKey] = Field(None, examples=["pagerdutyRoutingKey"])
-    password_secret: Optional[SecretKey] = Field(None, examples=["smtpPassword"])
-    # A webhook's bearer token (sent as `Authorization: Bearer ...`).
-    token_secret: Optional[SecretKey] = Field(None, examples=["deadmanToken"])
+    # The NAME of the secret config key (set with `pulumi config set --secret`) that holds the one
+    # credential of this receiver's type: Slack's webhook URL, PagerDuty's routing key, Opsgenie's
+    # API key, a webhook's bearer token or the SMTP password. Never the value itself.
+    credential: Optional[SecretKey] = Field(None, examples=["slackWebhookUrl"])
 
     def secret_keys(self) -> dict[str, str]:
-        """camelCase field -> secret config key, for every credential this receiver names."""
-        fields = ("url_secret", "key_secret", "password_secret", "token_secret")
-        return {to_camel(f): getattr(self, f) for f in fields if getattr(self, f)}
+        """camelCase field -> secret config key, for the credential this receiver names."""
+        return {"credential": self.credential} if self.credential else {}
 
 
 def _check_time_of_day(value: str) -> str:

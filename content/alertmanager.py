@@ -25,25 +25,25 @@ def _receiver(r: Receiver) -> dict[str, Any]:
     if r.type == "webhook":
         # Alertmanager 0.25 has no `url_file`: the URL is plain config, a token is the secret.
         webhook: dict[str, Any] = {"url": r.url, "send_resolved": True}
-        if r.token_secret:
-            webhook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": secret_path(r.token_secret)}}
+        if r.credential:
+            webhook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": secret_path(r.credential)}}
         out["webhook_configs"] = [webhook]
     elif r.type == "slack":
         out["slack_configs"] = [{
-            "api_url_file": secret_path(r.url_secret), "channel": r.channel, "send_resolved": True,
+            "api_url_file": secret_path(r.credential), "channel": r.channel, "send_resolved": True,
             "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.environment }})',
             "text": "{{ range .Alerts }}{{ .Annotations.description }}\n{{ .Annotations.runbook_url }}\n{{ end }}",
         }]
     elif r.type == "pagerduty":
-        out["pagerduty_configs"] = [{"routing_key_file": secret_path(r.key_secret), "send_resolved": True}]
+        out["pagerduty_configs"] = [{"routing_key_file": secret_path(r.credential), "send_resolved": True}]
     elif r.type == "opsgenie":
-        out["opsgenie_configs"] = [{"api_key_file": secret_path(r.key_secret), "send_resolved": True}]
+        out["opsgenie_configs"] = [{"api_key_file": secret_path(r.credential), "send_resolved": True}]
     elif r.type == "email":
         email: dict[str, Any] = {"to": r.to, "from": r.from_, "smarthost": r.smarthost, "send_resolved": True}
         if r.username:
             email["auth_username"] = r.username
-        if r.password_secret:
-            email["auth_password_file"] = secret_path(r.password_secret)
+        if r.credential:
+            email["auth_password_file"] = secret_path(r.credential)
         out["email_configs"] = [email]
     return out
 

@@ -114,11 +114,11 @@ def test_route_to_an_unknown_receiver(raw_config):
 
 
 @pytest.mark.parametrize("receiver, field, secret", [
-    ({"name": "p2", "type": "pagerduty"}, "keySecret", "pagerdutyRoutingKey"),
-    ({"name": "og", "type": "opsgenie"}, "keySecret", "opsgenieApiKey"),
-    ({"name": "sl", "type": "slack", "channel": "#x"}, "urlSecret", "slackWebhookUrl"),
+    ({"name": "p2", "type": "pagerduty"}, "credential", "pagerdutyRoutingKey"),
+    ({"name": "og", "type": "opsgenie"}, "credential", "opsgenieApiKey"),
+    ({"name": "sl", "type": "slack", "channel": "#x"}, "credential", "slackWebhookUrl"),
     ({"name": "mail", "type": "email", "to": "a@example.com", "from": "b@example.com",
-      "smarthost": "smtp.example.com:587", "username": "am"}, "passwordSecret", "smtpPassword"),
+      "smarthost": "smtp.example.com:587", "username": "am"}, "credential", "smtpPassword"),
 ])
 def test_receiver_without_its_credential(raw_config, receiver, field, secret):
     raw = raw_config("prod")
@@ -134,7 +134,7 @@ def test_receiver_field_of_another_type(raw_config):
     raw = raw_config("prod")
     raw["alerting"]["receivers"][1]["channel"] = "#pager"
     message = problems("prod", raw)["alerting.receivers[1].channel"]
-    assert "a pagerduty receiver does not use channel; it takes keySecret" in message
+    assert "a pagerduty receiver does not use channel; it takes credential" in message
 
 
 @pytest.mark.parametrize("bad", ["25:00", "7pm", "22:60"])
@@ -184,11 +184,11 @@ def test_dead_mans_switch_must_be_its_own_receiver(raw_config):
 def test_every_alerting_problem_at_once(raw_config):
     raw = raw_config("prod")
     raw["alerting"]["routing"]["warning"] = "chat"
-    del raw["alerting"]["receivers"][1]["keySecret"]
+    del raw["alerting"]["receivers"][1]["credential"]
     raw["alerting"]["routes"][0]["muteTimeIntervals"] = ["nights"]
     raw["prometheus"]["retention"]["time"] = "0d"
     found = problems("prod", raw)
-    assert {"alerting.routing.warning", "alerting.receivers[1].keySecret", "alerting.routes[0].muteTimeIntervals[0]",
+    assert {"alerting.routing.warning", "alerting.receivers[1].credential", "alerting.routes[0].muteTimeIntervals[0]",
             "prometheus.retention.time"} <= set(found)
 
 
