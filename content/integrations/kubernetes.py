@@ -205,6 +205,11 @@ def node_alerts(ksm: str, kubelet: str) -> list[Alert]:
         return [Series(f"kubelet_volume_stats_capacity_bytes{labels_of(kubelet, **claim)}", 100),
                 Series(f"kubelet_volume_stats_available_bytes{labels_of(kubelet, **claim)}", min(free_bytes, 100))]
 
+    filling = Alert(name="KubePersistentVolumeFillingUp", for_="5m", severity="warning",
+                    expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, fixture=volume,
+                    summary="Persistent volume is filling up",
+                    description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
+                    "{{ $value | humanizePercentage }} free.")
     return [
         Alert(name="KubeNodeNotReady", for_=KUBE_ALERT_FOR, severity="warning",
               expr=f'kube_node_status_condition{{{ksm},condition="Ready",status="true"}} == 0',
@@ -218,14 +223,7 @@ def node_alerts(ksm: str, kubelet: str) -> list[Alert]:
                                                                           "status": "true"}, 1, 0)),
               summary="Node is under resource pressure",
               description="{{ $labels.node }} reports {{ $labels.condition }}; the kubelet evicts pods from it."),
-        Alert(name="KubePersistentVolumeFillingUp", for_="1m", severity="critical",
-              expr=f"{free} < $threshold", threshold=VOLUME_FREE_CRITICAL, fixture=volume,
-              summary="Persistent volume is almost full",
-              description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
-              "{{ $value | humanizePercentage }} free."),
-        Alert(name="KubePersistentVolumeFillingUp", for_="5m", severity="warning",
-              expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, fixture=volume,
-              summary="Persistent volume is filling up",
-              description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
-              "{{ $value | humanizePercentage }} free."),
+        filling,
+        filling.replace(for_="1m", severity="critical", threshold=VOLUME_FREE_CRITICAL,
+                        summary="Persistent volume is almost full"),
     ]
