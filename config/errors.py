@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi import RunError
 from pydantic import BaseModel, ValidationError
 
 
@@ -36,8 +37,9 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-class SettingsError(Exception):
-    """All the problems of one stack's configuration, raised before any resource exists."""
+class SettingsError(RunError):
+    """All the problems of one stack's configuration, raised before any resource exists. A
+    `RunError`: Pulumi's Python host then shows the user this message alone, not a traceback."""
 
     def __init__(self, project: str, stack: str, problems: list[Problem]):
         self.project, self.stack, self.problems = project, stack, problems

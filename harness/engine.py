@@ -15,18 +15,20 @@ API (what other tests reuse)::
 
 - `Workspace.create(root=None)`: copies the project (without .git, .venv, .tools, outputs) into
   `root/project` with `.venv` linked to the real one, logs in to `file://root/state` with a random
-  `PULUMI_CONFIG_PASSPHRASE`, and gives the CLI its own `PULUMI_HOME` (`root/home`) whose plugins
-  are the project's (`.tools/pulumi-home/plugins`, built by `scripts/build-tools`). `close()` (or
-  leaving the `with`) deletes `root` when the workspace made it.
+  `PULUMI_CONFIG_PASSPHRASE` (kept in `root/passphrase`, mode 0600), and gives the CLI its own
+  `PULUMI_HOME` (`root/home`) whose plugins are the project's (`.tools/pulumi-home/plugins`, built by
+  `scripts/build-tools`). `close()` (or leaving the `with`) deletes `root` when the workspace made it.
+  `Workspace.open(root)` reopens one (to look at it by hand) and never deletes it.
 - `init_stack(name, from_stack, config, remove, secrets)`: the shipped `Pulumi.<from_stack>.yaml` as a
   new stack, then `pulumi config set --path` per `config` entry (path -> value; JSON for lists and
-  maps), `pulumi config rm --path` per `remove` entry and `pulumi config set --secret` per secret
-  (through `scripts/set-secrets`, as the CI workflows do). A
-  stack may target a cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
-- `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive, without
-  colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
-- `config_set(stack, key, value, secret=False)`, `set_secrets(stack, secrets)`, `config_rm(stack, key)`, `export(stack)`,
-  `rendered(stack)` (a directory for `kubernetes.renderYamlTo`), `env` (the CLI's environment).
+  maps), `pulumi config rm --path` per `remove` entry, and `pulumi config set --secret` per secret
+  through `scripts/set-secrets` (values on stdin, as the CI workflows do). A stack may target a
+  cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
+- `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive,
+  without colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
+- `config_set(stack, key, value, secret=False)`, `set_secrets(stack, secrets)`, `config_rm(stack, key)`,
+  `export(stack)`, `rendered(stack)` (a directory for `kubernetes.renderYamlTo`), `env` (the CLI's
+  environment), `history` (every command's Result, in order).
 
 The CLI is the one `scripts/build-tools` builds into `.tools/bin`. The Python language host is the
 official `pulumi-language-python` when one is on PATH; otherwise the stand-in `harness/languagehost`
@@ -116,7 +118,8 @@ class Workspace:
         self.project = root / "project"
         self.state = root / "state"
         self.home = root / "home"
-        self.env = self._environment()
+        self.env = self._environment((root / "passphrase").read_text())
+        self.history: list[Result] = []  # every command run, for timings and for scanning all output
 
     @classmethod
     def create(cls, root: Path | None = None) -> Workspace:
@@ -124,16 +127,25 @@ class Workspace:
         root = Path(tempfile.mkdtemp(prefix="monstack-engine-")) if root is None else root
         if missing := missing_tools(kubernetes=False):
             raise EngineError(f"the Pulumi CLI is not built ({', '.join(missing)}): {BUILD_HINT}")
+        root.mkdir(parents=True, exist_ok=True)
+        passphrase = root / "passphrase"
+        passphrase.touch(mode=0o600)
+        passphrase.write_text(secrets.token_urlsafe(24))
         workspace = cls(root, owned)
         workspace._prepare()
         return workspace
 
-    def _environment(self) -> dict[str, str]:
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """A workspace made earlier by `create` (e.g. to inspect it by hand); `close` leaves it."""
+        return cls(root, owned=False)
+
+    def _environment(self, passphrase: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _AMBIENT and not k.startswith("PULUMI_K8S_")}
         env.update(
             PATH=os.pathsep.join([str(TOOLS_BIN), *language_host_dirs(), env.get("PATH", "")]),
             PULUMI_HOME=str(self.home),
-            PULUMI_CONFIG_PASSPHRASE=secrets.token_urlsafe(24),
+            PULUMI_CONFIG_PASSPHRASE=passphrase,
             PULUMI_SKIP_UPDATE_CHECK="1",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_SKIP_CONFIRMATIONS="true",
@@ -176,6 +188,7 @@ class Workspace:
         done = subprocess.run(command, cwd=self.project, env={**self.env, **(env or {})}, input=stdin,
                               capture_output=True, text=True, timeout=timeout)
         result = Result(command, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+        self.history.append(result)
         if check and done.returncode != 0:
             raise EngineError(f"`{' '.join(command[1:])}` exited {done.returncode}:\n{result.output}")
         return result
