@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.program import PROJECT, PROJECT_DIR
+from harness.stackfile import _as_config_string as config_string
 from harness.stackfile import fill_missing_secrets, read_stack_file
 
 TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
@@ -101,14 +102,6 @@ def ci_secrets(stack: str) -> dict[str, str]:
     config = read_stack_file(stack)
     fill_missing_secrets(config)
     return {key: f"ci-{secrets.token_hex(16)}" for key in sorted(config.placeholders)}
-
-
-def _config_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 class Workspace:
@@ -197,7 +190,7 @@ class Workspace:
         """`pulumi config set --path`; a secret's value goes on stdin, never on a command line."""
         if secret:
             return self.pulumi("config", "set", "--path", "--secret", f"{PROJECT}:{key}", stack=stack, stdin=str(value))
-        return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", _config_value(value), stack=stack)
+        return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", config_string(value), stack=stack)
 
     def set_secrets(self, stack: str, secrets: Mapping[str, str]) -> Result:
         """Every secret at once through `scripts/set-secrets` (what the CI workflows run): one

@@ -38,13 +38,13 @@ def test_workflows_pass_actionlint():
 
 
 def test_actionlint_rejects_a_broken_workflow(tmp_path):
-    """The lint can fail: an unknown context in an expression is an error."""
-    shutil.copytree(WORKFLOWS, tmp_path / ".github" / "workflows")
-    path = tmp_path / ".github" / "workflows" / "preview.yml"
-    path.write_text(path.read_text().replace("${{ matrix.stack }}", "${{ matrix.stacks }}", 1))
+    """The lint can fail: a misspelt input of the shared setup action is an error."""
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    path = tmp_path / ".github" / "workflows" / "deploy.yml"
+    path.write_text(path.read_text().replace("backend-url:", "backend-ur:", 1))
     (tmp_path / ".git").mkdir()
     done = actionlint(tmp_path)
-    assert done.returncode != 0 and "stacks" in done.stdout
+    assert done.returncode != 0 and 'input "backend-ur" is not defined' in done.stdout, done.stdout
 
 
 def test_pull_requests_preview_every_kubernetes_stack_with_the_policy_pack():
@@ -66,8 +66,11 @@ def test_merge_deploys_staging():
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
 def test_secrets_come_from_the_secret_store(name):
-    """Stack secrets come from the CI's secret store through scripts/set-secrets (values on stdin),
-    never from the repository."""
+    """Stack secrets come from the CI's secret store through the shared setup action, which runs
+    scripts/set-secrets (values on stdin); none is in the repository."""
     text = (WORKFLOWS / name).read_text()
-    assert "scripts/set-secrets" in text and "MONSTACK_SECRETS: ${{ secrets.MONSTACK_SECRETS }}" in text
+    assert "uses: ./.github/actions/stack-setup" in text
+    assert "stack-secrets: ${{ secrets.MONSTACK_SECRETS }}" in text and "kubeconfig: ${{ secrets.KUBECONFIG }}" in text
     assert "PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" in text
+    setup = (ROOT / ".github" / "actions" / "stack-setup" / "action.yml").read_text()
+    assert 'scripts/set-secrets "$STACK"' in setup and "MONSTACK_SECRETS: ${{ inputs.stack-secrets }}" in setup
