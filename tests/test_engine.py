@@ -39,6 +39,15 @@ def ws(tmp_path_factory, secrets):
     if missing := missing_tools():
         pytest.fail(f"the real engine is not built ({', '.join(missing)}): {BUILD_HINT}")
     workspace = Workspace.create(tmp_path_factory.mktemp("engine"))
+    # As on a user's machine: an ambient kubeconfig, which render mode must not hand the provider
+    # (it refuses `kubeconfig` next to `renderYamlToDirectory`). Its cluster does not exist.
+    kubeconfig = workspace.root / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "elsewhere",
+        "clusters": [{"name": "elsewhere", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "nobody"}}],
+        "users": [{"name": "nobody", "user": {}}]}))
+    workspace.env["KUBECONFIG"] = str(kubeconfig)
     for stack, shipped in STACKS.items():
         workspace.init_stack(stack, from_stack=shipped, config=ci_config(workspace, stack), secrets=secrets[stack])
     yield workspace

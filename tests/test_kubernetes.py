@@ -110,7 +110,7 @@ def test_render_to_directory_is_the_provider_mode(variants):
     assert inputs["renderYamlToDirectory"] == "rendered/prod"
     # The provider refuses `context` next to `renderYamlToDirectory` (the real engine found it;
     # tests/test_engine.py runs it): render mode gets no cluster target although prod sets one.
-    assert "context" not in inputs and "kubeconfig" not in inputs
+    assert "context" not in inputs and not inputs.get("kubeconfig")
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)

@@ -44,9 +44,10 @@ class KubernetesPlatform:
         self.namespace_name = self.k8s.namespace
         self.topology = Topology(settings)
         self.rendering = self.k8s.render_yaml_to is not None
-        # Render mode touches no cluster, and the provider refuses `context` next to
-        # `renderYamlToDirectory`: the stack's cluster target applies only when applying.
-        cluster = {} if self.rendering else {"kubeconfig": self.k8s.kubeconfig, "context": self.k8s.context}
+        # Render mode touches no cluster, and the provider refuses `context` and `kubeconfig` next
+        # to `renderYamlToDirectory`: the stack's cluster target applies only when applying. The
+        # empty kubeconfig keeps the SDK from filling in $KUBECONFIG.
+        cluster = {"kubeconfig": ""} if self.rendering else {"kubeconfig": self.k8s.kubeconfig, "context": self.k8s.context}
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             **cluster,
