@@ -42,6 +42,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -178,13 +179,30 @@ class Workspace:
     def _run(self, command: list[str], check: bool = True, stdin: str | None = None, timeout: float = 900,
              env: Mapping[str, str] | None = None) -> Result:
         start = time.monotonic()
-        done = subprocess.run(command, cwd=self.project, env={**self.env, **(env or {})}, input=stdin,
-                              capture_output=True, text=True, timeout=timeout)
-        result = Result(command, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+        process = subprocess.Popen(command, cwd=self.project, env={**self.env, **(env or {})}, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = self._interrupt(process)
+            raise EngineError(f"`{' '.join(command[1:])}` did not finish in {timeout:.0f} s:\n{stdout}{stderr}") from None
+        result = Result(command, process.returncode, stdout, stderr, time.monotonic() - start)
         self.history.append(result)
-        if check and done.returncode != 0:
-            raise EngineError(f"`{' '.join(command[1:])}` exited {done.returncode}:\n{result.output}")
+        if check and process.returncode != 0:
+            raise EngineError(f"`{' '.join(command[1:])}` exited {process.returncode}:\n{result.output}")
         return result
+
+    @staticmethod
+    def _interrupt(process: subprocess.Popen) -> tuple[str, str]:
+        """Stop a CLI command that ran too long as Ctrl-C does: the CLI then stops its plugins
+        (language host, program, providers run in process groups of their own, out of our reach)."""
+        for sig in (signal.SIGINT, signal.SIGINT, signal.SIGKILL):  # cancel, force, kill
+            process.send_signal(sig)
+            try:
+                return process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                continue
+        return process.communicate()
 
     def config_set(self, stack: str, key: str, value: Any, secret: bool = False) -> Result:
         """`pulumi config set --path`; a secret's value goes on stdin, never on a command line."""

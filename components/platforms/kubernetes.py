@@ -54,6 +54,11 @@ class KubernetesPlatform:
             namespace=self.namespace_name,
             render_yaml_to_directory=self.k8s.render_yaml_to,
             enable_server_side_apply=True,
+            # Files and credentials keep their names and change in place; the pod template's
+            # checksums roll the pods. (By default the provider replaces a ConfigMap or Secret on
+            # any change: delete, then create under the same name.)
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         if self.rendering and not self.k8s.external_secrets:

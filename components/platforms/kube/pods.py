@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from config.units import kubernetes_quantity
+from config.units import cpu_quantity, kubernetes_quantity
 from content.integrations.base import CONFIG_DIR, SERVICE_ACCOUNT_DIR
 from content.plan import Probe, ServicePlan
 
@@ -108,10 +108,10 @@ def resources(plan: ServicePlan) -> dict[str, Any]:
     limits, reservations = plan.resources.limits, plan.resources.reservations
     if not (limits.memory and limits.cpu):
         raise PolicyError(f"{plan.name}: no memory and cpu limits; every container needs them on Kubernetes")
-    limit = {"memory": kubernetes_quantity(limits.memory), "cpu": f"{int(limits.cpu * 1000)}m"}
+    limit = {"memory": kubernetes_quantity(limits.memory), "cpu": cpu_quantity(limits.cpu)}
     request = {
         "memory": kubernetes_quantity(reservations.memory) if reservations.memory else limit["memory"],
-        "cpu": f"{int(reservations.cpu * 1000)}m" if reservations.cpu else limit["cpu"],
+        "cpu": cpu_quantity(reservations.cpu) if reservations.cpu else limit["cpu"],
     }
     return {"limits": limit, "requests": request}
 
