@@ -137,7 +137,9 @@ class Workspace:
     def _environment(self, passphrase: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _AMBIENT and not k.startswith("PULUMI_K8S_")}
         env.update(
-            PATH=os.pathsep.join([str(TOOLS_BIN), *language_host_dirs(), env.get("PATH", "")]),
+            # The CLI alone (not the rest of .tools/bin), so the provider is the plugin installed in
+            # PULUMI_HOME, as for a user, not a binary that happens to be on PATH.
+            PATH=os.pathsep.join([str(self.root / "bin"), *language_host_dirs(), env.get("PATH", "")]),
             PULUMI_HOME=str(self.home),
             PULUMI_CONFIG_PASSPHRASE=passphrase,
             PULUMI_SKIP_UPDATE_CHECK="1",
@@ -150,6 +152,8 @@ class Workspace:
         shutil.copytree(PROJECT_DIR, self.project, ignore=_NOT_COPIED, symlinks=True)
         (self.project / ".venv").symlink_to((PROJECT_DIR / ".venv").resolve())
         self.state.mkdir(parents=True)
+        (self.root / "bin").mkdir()
+        (self.root / "bin" / "pulumi").symlink_to(TOOLS_BIN / "pulumi")
         self.home.mkdir(parents=True)
         if PLUGINS.is_dir():
             (self.home / "plugins").symlink_to(PLUGINS.resolve())

@@ -183,6 +183,10 @@ def test_destroy_refuses_protected_data(ws):
     stack = "ci-prod"
     result = run(ws, "destroy", "--yes", "--skip-preview", stack=stack, check=False)
     assert result.returncode != 0
-    assert "protected" in result.output
+    # The engine names the first protected resource it meets (the claim) and stops there.
+    assert any(f"::{name}\" cannot be deleted" in result.output for name in PROTECTED), result.output
+    assert "because it is protected" in result.output
     remaining = {r["urn"].rsplit("::", 1)[-1] for r in ws.export(stack)["deployment"].get("resources", [])}
     assert set(PROTECTED) <= remaining
+    assert {p.name for p in ws.rendered(stack).rglob("*.yaml")} == {
+        "v1-namespace-default-monitoring.yaml", "v1-persistentvolumeclaim-monitoring-grafana-data.yaml"}
