@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from config.errors import _ABSENT, FieldIssue, FieldIssuesError
 from config.promql import SELECTOR_STAND_IN, expression_problem, matchers_problem, series_problem
-from config.thresholds import KINDS, range_problem, stricter_problem, stricter_than
+from config.thresholds import KINDS, ThresholdKindName, range_problem, stricter_problem, stricter_than
 from config.units import duration_seconds, gibibytes_ceil, size_bytes
 
 # Secrets every stack needs; receivers and exporters name further ones in `...Secret` fields.
@@ -222,7 +222,7 @@ class Levels(Model):
     measures (a kind of config.thresholds), which bounds `above`; the critical level must be
     the stricter one."""
 
-    THRESHOLD_KIND: ClassVar[str]
+    THRESHOLD_KIND: ClassVar[ThresholdKindName]
     ALERT: ClassVar[str]  # the alert, as error messages name it
 
     warning: Optional[Threshold] = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from config.settings import AlertOverride
-from config.thresholds import KINDS, range_problem, stricter_problem, stricter_than
+from config.thresholds import range_problem, stricter_problem, stricter_than
 from content.rules import Alert, RuleGroup
 
 
@@ -59,8 +59,7 @@ def _range_problems(index: int, threshold: float, matched: list[Alert]) -> list[
         kind = alert.threshold_kind or ""
         why = range_problem(threshold, kind, alert.direction, f"{alert.name}/{alert.severity}")
         if why:
-            return [OverrideProblem(index, "threshold", why,
-                                    suggestion=alert.threshold if alert.threshold is not None else KINDS[kind].example)]
+            return [OverrideProblem(index, "threshold", why, suggestion=alert.threshold)]
     return []
 
 
@@ -70,9 +69,9 @@ def _order_problems(groups: dict[str, list[RuleGroup]], overrides: list[AlertOve
     problems = []
     for group in (g for gs in groups.values() for g in gs):
         by_key = {a.key: a for a in group.alerts}
-        for (name, severity), warning in by_key.items():
-            critical = by_key.get((name, "critical"))
-            if severity != "warning" or critical is None or warning.threshold is None:
+        for warning in (a for a in group.alerts if a.severity == "warning" and a.threshold is not None):
+            name, critical = warning.name, by_key.get((warning.name, "critical"))
+            if critical is None:
                 continue
             if any(o.disabled and (_matches(o, warning) or _matches(o, critical)) for o in overrides):
                 continue

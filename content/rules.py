@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from config.thresholds import KINDS, Direction
+from config.thresholds import KINDS, Direction, ThresholdKindName
 from content.yamlio import dump
 
 RUNBOOKS_DIR = "docs/runbooks"  # in this repository; `runbookBaseUrl` says where it is served
@@ -62,7 +62,7 @@ class Alert:
     threshold: Optional[float] = None
     # What the threshold measures (config.thresholds.KINDS: ratio, seconds, count...): it bounds
     # the values a stack may override it with. Required with a threshold.
-    threshold_kind: Optional[str] = None
+    threshold_kind: Optional[ThresholdKindName] = None
     fixture: Optional[Fixture] = field(default=None, compare=False)
     # Watchdog-style alerts fire by design: they have no quiet case.
     always_fires: bool = False
