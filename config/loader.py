@@ -176,7 +176,8 @@ def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
             key=f"alertOverrides[{p.index}].{p.field}",
             value=getattr(settings.alert_overrides[p.index], p.field.replace("for", "for_")),
             message=p.message,
-            fix=f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
+            fix=set_command(stack, f"alertOverrides[{p.index}].{p.field}", p.suggestion) if p.suggestion is not None
+            else f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
         )
         for p in check_overrides(plan.generated_rule_groups, settings.alert_overrides)
     ]

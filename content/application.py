@@ -113,7 +113,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(q, lambda sev, t: Alert(
             name=f"{prefix}QueueDepthHigh", runbook="application-queue-depth-high",
             expr=f"max by (job, instance) ({q.metric}{{{metric_sel}}}) > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=q.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} queue depth above $threshold",
             description="Queue depth on {{ $labels.instance }} is {{ $value }}"
             f" (threshold $threshold for {t.for_}).",
@@ -127,7 +127,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(lat, lambda sev, t: Alert(
             name=f"{prefix}JobLatencyHigh", runbook="application-job-latency-high",
             expr=f"{quantile_record(lat, lat.quantile)}{{{sel}}} > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=lat.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} job {pct} latency above $threshold s",
             description=f"{pct} job latency is {{{{ $value | humanizeDuration }}}} (threshold $threshold s for {t.for_}).",
             fixture=_latency_fixture(lat, sel),
@@ -137,7 +137,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(err, lambda sev, t: Alert(
             name=f"{prefix}JobErrorRatioHigh", runbook="application-job-error-ratio-high",
             expr=f"{error_ratio_record(err)}{{{sel}}} > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=err.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} job error ratio above $threshold",
             description=f"{{{{ $value | humanizePercentage }}}} of jobs fail (threshold $threshold for {t.for_}).",
             fixture=_error_fixture(err, sel),

@@ -131,14 +131,14 @@ def test_team_permissions(raw_config):
 
 
 @pytest.mark.parametrize("change, key, message", [
-    ({"manageByApi": False, "teams": [{"name": "dba", "view": ["databases"]}]}, "monstack:grafana",
+    ({"manageByApi": False, "teams": [{"name": "dba", "view": ["databases"]}]}, "monstack:grafana.manageByApi",
      "teams need manageByApi: true"),
     ({"manageByApi": True, "teams": [{"name": "dba", "view": ["dbs"]}]}, "monstack:grafana.teams[0].view[0]", "dbs"),
-    ({"manageByApi": True, "teams": [{"name": "dba"}]}, "monstack:grafana.teams[0]", "names no folder"),
+    ({"manageByApi": True, "teams": [{"name": "dba"}]}, "monstack:grafana.teams[0].view", "names no folder"),
     ({"manageByApi": True, "teams": [{"name": "dba", "view": ["databases"], "edit": ["databases"]}]},
-     "monstack:grafana.teams[0]", "both view and edit"),
+     "monstack:grafana.teams[0].view[0]", "both view and edit"),
     ({"manageByApi": True, "teams": [{"name": "a", "view": ["databases"]}, {"name": "a", "view": ["platform"]}]},
-     "monstack:grafana", "team names repeat"),
+     "monstack:grafana.teams[1].name", "is used by teams[0]"),
 ])
 def test_grafana_settings_errors(raw_config, change, key, message):
     raw = raw_config("prod")

@@ -433,7 +433,7 @@ def test_kubernetes_needs_limits_and_tls_ingress(raw_config):
     del raw["grafana"]["resources"]
     raw["kubernetes"]["ingress"] = {"className": "nginx"}
     found = problems("staging", raw)
-    assert "set exactly one of tlsSecret" in found["kubernetes.ingress"]
+    assert "set exactly one of tlsSecret" in found["kubernetes.ingress.tlsSecret"]
     raw["kubernetes"]["ingress"] = {"tlsSecret": "x"}
     found = problems("staging", raw)
     assert "every container needs limits" in found["grafana.resources.limits"]

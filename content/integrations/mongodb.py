@@ -60,7 +60,7 @@ class Mongodb(ServiceExporter):
             name="MongodbReplicationLag",
             # One series per secondary (`name`), lag behind the primary's optime, in seconds.
             expr=f"mongodb_mongod_replset_member_replication_lag{{{sel}}} > $threshold",
-            threshold=60, for_="5m", severity="warning",
+            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
             summary="MongoDB secondary more than $threshold s behind",
             description="Member {{ $labels.name }} of {{ $labels.set }} (seen from {{ $labels.instance }}) is "
             "{{ $value | humanizeDuration }} behind the primary.",

@@ -76,7 +76,7 @@ class Windows(Exporter):
             Alert(
                 name="WindowsHighCpuLoad",
                 expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="10m", severity="warning",
+                threshold=0.9, threshold_kind="ratio", for_="10m", severity="warning",
                 summary="Windows host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
                 fixture=cpu,
@@ -84,7 +84,7 @@ class Windows(Exporter):
             Alert(
                 name="WindowsOutOfMemory",
                 expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="5m", severity="warning",
+                threshold=0.9, threshold_kind="ratio", for_="5m", severity="warning",
                 summary="Windows host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its physical memory.",
                 fixture=memory,
