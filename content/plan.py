@@ -160,13 +160,12 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         exporter_jobs_by_key[exporter.key] = exporter_jobs
         if not exporter.runs_workload:
             continue  # scrape-only: the exporter runs elsewhere (a Windows host, a broker's plugin)
-        password_key = getattr(own, "password_secret", None)
+        password_key = exporter.password_key(own)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}
         if password_key:
-            secret_env_name = getattr(exporter, "secret_env", None)
-            if secret_env_name:
-                secret_env = {secret_env_name: password_key}
+            if exporter.secret_env:
+                secret_env = {exporter.secret_env: password_key}
             else:
                 for path in exporter.secret_files(own, "").keys():
                     secret_files += (SecretFile(
@@ -199,7 +198,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
 
     platform_jobs = prometheus.platform_jobs(settings, topo)
-    rule_groups["monstack.yml"] = self_monitoring.rule_groups(settings, platform_jobs)
+    rule_groups["monstack.yml"] = self_monitoring.rule_groups(platform_jobs, topo.replicas("alertmanager"))
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
     all_jobs = [routing.with_target_labels(job, settings) for job in platform_jobs + jobs]
