@@ -12,6 +12,7 @@ from typing import Optional
 from config.settings import Resources, Settings
 from content import alertmanager, application, grafana, prometheus, routing, self_monitoring
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
+from content.dashboards.common import StackFacts
 from content.images import image_ref
 from content.integrations import EXPORTERS
 from content.integrations.base import CONFIG_DIR, AccessRule, Egress, HostAccess
@@ -207,8 +208,11 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
                     for key, found in exporter_jobs_by_key.items()]
     app_dashboards = [(app, application.scrape_job(app), _alerts(rule_groups[f"app-{app.name}.yml"]))
                       for app in settings.applications]
+    facts = StackFacts(environment=settings.environment, cluster=settings.cluster,
+                       runbook_base_url=settings.runbook_base_url,
+                       applications=tuple(app.name for app in settings.applications))
     dashboards = build_dashboards(
-        settings, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
+        facts, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
         Urls(grafana_prefix=topo.route_prefix("grafana"), prometheus=topo.external_url("prometheus"),
              alertmanager=topo.external_url("alertmanager")),
     )

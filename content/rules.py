@@ -13,6 +13,7 @@ generated from those fixtures (content/alert_tests.py), never copied by hand.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -71,6 +72,15 @@ class Alert:
     def key(self) -> tuple[str, str]:
         """What overrides name: the warning and critical variants of one alert differ here."""
         return self.name, self.severity
+
+    @property
+    def fires_above(self) -> bool:
+        """Whether the alert fires as its value rises past the threshold (`> $threshold`), not
+        as it falls below it (`< $threshold`): a dashboard colours its lines by this."""
+        match = re.search(r"([<>])=?\s*" + re.escape(THRESHOLD), self.expr)
+        if not match:
+            raise ValueError(f"alert {self.name}: no `> {THRESHOLD}` or `< {THRESHOLD}` comparison in {self.expr!r}")
+        return match.group(1) == ">"
 
     @property
     def runbook_page(self) -> str:
