@@ -1,13 +1,12 @@
 """Dashboards as code (grafana-foundation-sdk): one module per integration, the registry the
-plan iterates over, and `build_dashboards`, which turns a stack's settings into the JSON of
-every dashboard it should have, by folder.
+plan iterates over, and `build_dashboards`, which turns a stack's jobs, deployed alerts and
+facts into the JSON of every dashboard it should have, by folder.
 
 The registry is keyed like the exporter registry (`content.integrations.EXPORTERS`): an
 integration's dashboards appear when its exporter is enabled and has scrape jobs, and never
-otherwise, so no dashboard watches something nobody scrapes. Windows, Kubernetes and RabbitMQ
-have dashboards here before their integrations exist; they appear once an exporter with that
-key does. The applications', the self-monitoring and the alerts overview dashboards are always
-built. One source serves both delivery paths: provisioning files (`path`) or the Grafana API.
+otherwise, so no dashboard watches something nobody scrapes. The applications', the
+self-monitoring and the alerts overview dashboards are always built. One source serves both
+delivery paths: provisioning files (`path`) or the Grafana API.
 """
 
 from __future__ import annotations

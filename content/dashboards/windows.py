@@ -1,6 +1,6 @@
 """Windows hosts (windows_exporter): CPU, memory, logical disks, network and uptime, the
-Windows counterpart of the Linux host overview. Built once an exporter with key `windows`
-exists in the registry."""
+Windows counterpart of the Linux host overview. Built when the windows integration
+(`content/integrations/windows.py`) is enabled and has targets."""
 
 from __future__ import annotations
 
