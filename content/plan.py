@@ -202,7 +202,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     rule_groups["monstack.yml"] = self_monitoring.rule_groups(platform_jobs, topo.replicas("alertmanager"))
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
-    all_jobs = [routing.with_target_labels(job, settings) for job in platform_jobs + jobs]
+    all_jobs = [routing.with_target_labels(job, topo.stack_host) for job in platform_jobs + jobs]
     # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
     integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
                     for key, found in exporter_jobs_by_key.items()]
@@ -260,16 +260,17 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     am_prefix = topo.route_prefix("alertmanager").rstrip("/")
     receiver_files = tuple(
         SecretFile(f"secrets/{key}", (key,), lambda value: value)
-        for key in alertmanager.receiver_secret_keys(settings)
+        for key in alertmanager.receiver_secret_keys(settings.alerting.receivers)
     )
     services.append(ServicePlan(
         name="alertmanager",
         bundle_dir="alertmanager",
         image=image_ref("alertmanager", settings.images),
         port=INTERNAL_PORTS["alertmanager"],
-        args=tuple(alertmanager.alertmanager_args(settings, topo)),
+        args=tuple(alertmanager.alertmanager_args(settings.log_level, topo)),
         instance_env=alertmanager.cluster_env(topo),
-        files={"alertmanager.yml": alertmanager.alertmanager_config(settings), **tls_files},
+        files={"alertmanager.yml": alertmanager.alertmanager_config(settings.alerting, settings.alertmanager,
+                                                                    settings.cluster), **tls_files},
         secret_files=(web_yml, web_password) + tls_key + receiver_files,
         data_path=alertmanager.DATA_DIR,
         probe=Probe(INTERNAL_PORTS["alertmanager"], f"{am_prefix}/-/healthy", ready_path=f"{am_prefix}/-/ready",
