@@ -198,7 +198,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs.append(job)
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
 
-    platform_jobs = prometheus.platform_jobs(settings, topo)
+    platform_jobs = prometheus.platform_jobs(settings.prometheus.self_scrape_interval, web_user, topo)
     rule_groups["monstack.yml"] = self_monitoring.rule_groups(platform_jobs, topo.replicas("alertmanager"))
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
@@ -235,9 +235,11 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         bundle_dir="prometheus",
         image=image_ref("prometheus", settings.images),
         port=INTERNAL_PORTS["prometheus"],
-        args=tuple(prometheus.prometheus_args(settings, topo)),
+        args=tuple(prometheus.prometheus_args(settings.prometheus, settings.log_level, topo)),
         files={
-            "prometheus.yml": prometheus.prometheus_config(settings, topo, all_jobs, list(rule_files)),
+            "prometheus.yml": prometheus.prometheus_config(
+                settings.prometheus, {"cluster": settings.cluster, "environment": settings.environment}, web_user,
+                settings.target_overrides, topo, all_jobs, list(rule_files)),
             **rule_files,
             **tls_files,
         },
