@@ -23,6 +23,7 @@ from content.yamlio import dump
 RUNBOOKS_DIR = "docs/runbooks"  # in this repository; `runbookBaseUrl` says where it is served
 SEVERITIES = ("info", "warning", "critical")
 THRESHOLD = "$threshold"  # stands in `expr`, `summary` and `description` for the threshold
+_COMPARISON = re.compile(r"([<>])=?\s*\$threshold")  # how `expr` compares with the threshold
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,13 @@ class Alert:
         return self.name, self.severity
 
     @property
-    def fires_above(self) -> bool:
-        """Whether the alert fires as its value rises past the threshold (`> $threshold`), not
-        as it falls below it (`< $threshold`): a dashboard colours its lines by this."""
-        match = re.search(r"([<>])=?\s*" + re.escape(THRESHOLD), self.expr)
-        if not match:
-            raise ValueError(f"alert {self.name}: no `> {THRESHOLD}` or `< {THRESHOLD}` comparison in {self.expr!r}")
-        return match.group(1) == ">"
+    def direction(self) -> str:
+        """Whether the alert fires "above" its threshold (`> $threshold` in expr) or "below" it;
+        dashboards colour their threshold lines by it."""
+        found = _COMPARISON.search(self.expr)
+        if not found:
+            raise ValueError(f"alert {self.name}: expr must compare with `> {THRESHOLD}` or `< {THRESHOLD}`")
+        return "above" if found.group(1) == ">" else "below"
 
     @property
     def runbook_page(self) -> str:

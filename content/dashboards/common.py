@@ -121,7 +121,7 @@ def alert_lines(alerts: Iterable[Alert], name: str, complement: bool = False, sc
     transform = " (value = 1 - threshold)" if complement else f" (value = threshold × {scale:g})" if scale != 1 else ""
     if not variants:
         return AlertLines(name, (), GREEN, f"No lines: the {name} alert is not deployed in this stack.")
-    upwards = variants[0][1].fires_above != complement
+    upwards = (variants[0][1].direction == "above") != complement
     colors = [SEVERITY_COLORS[a.severity] for _, a in variants]
     values = [value for value, _ in variants]
     if upwards:
