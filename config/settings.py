@@ -3,8 +3,9 @@
 Every key a user may write is a field here, in camelCase as it appears in the stack file.
 Unknown keys are errors (`extra="forbid"`): a misspelt key must not silently fall back to a
 default. Each field carries an example that error messages offer as the fix.
-Secrets are not fields: they are separate config keys, named in `SECRET_KEYS` or by a
-`...Secret` field of a receiver or exporter, and read by `config.loader` as Pulumi secrets.
+Secrets are not fields: they are separate config keys, named in `SECRET_KEYS`, by a receiver's
+`credential` or by an exporter's `passwordSecret` (and `webTls.keySecret`), and read by
+`config.loader` as Pulumi secrets.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from config.promql import SELECTOR_STAND_IN, expression_problem, matchers_proble
 from config.thresholds import KINDS, ThresholdKindName, range_problem, stricter_problem, stricter_than
 from config.units import duration_seconds, gibibytes_ceil, size_bytes
 
-# Secrets every stack needs; receivers and exporters name further ones in `...Secret` fields.
+# Secrets every stack needs; receivers (`credential`) and exporters (`passwordSecret`) name further ones.
 SECRET_KEYS: dict[str, str] = {
     "grafanaAdminPassword": "Grafana's admin password",
     "grafanaSecretKey": "Grafana's secret key (signs cookies, encrypts data source secrets)",

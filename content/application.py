@@ -60,12 +60,8 @@ def recording_rules(app: Application, job: ScrapeJob) -> list[Recording]:
 def _leveled(levels: Levels, make: Callable[[str, Threshold], Alert]) -> list[Alert]:
     """One alert per configured level; the warning and critical variants share a name, as
     the mixins write them, and are told apart by `severity`."""
-    out = []
-    for severity in ("warning", "critical"):
-        threshold: Optional[Threshold] = getattr(levels, severity)
-        if threshold is not None:
-            out.append(make(severity, threshold))
-    return out
+    variants: tuple[tuple[str, Optional[Threshold]], ...] = (("warning", levels.warning), ("critical", levels.critical))
+    return [make(severity, threshold) for severity, threshold in variants if threshold is not None]
 
 
 def _latency_fixture(lat: LatencyAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:

@@ -3,7 +3,6 @@ Watchdog that proves the whole alert path works (a dead man's switch pages when 
 
 from __future__ import annotations
 
-from config.settings import Settings
 from content.rules import Alert, RuleGroup, Series, gauge_fixture, labels_of, target_down, watchdog
 from content.scrape import ScrapeJob
 
@@ -110,12 +109,13 @@ def alertmanager_alerts(job: ScrapeJob, replicas: int) -> list[Alert]:
     ]
 
 
-def rule_groups(settings: Settings, platform_jobs: list[ScrapeJob]) -> list[RuleGroup]:
+def rule_groups(platform_jobs: list[ScrapeJob], alertmanager_replicas: int) -> list[RuleGroup]:
+    """The self-monitoring rules. `alertmanager_replicas` is how many peers the topology runs
+    (`Topology.replicas`): each one should see them all, so fewer is a lost peer."""
     jobs = {job.name: job for job in platform_jobs}
-    replicas = getattr(settings, "alertmanager_replicas", 1)
     return [
         RuleGroup(name="watchdog", rules=(watchdog(),), layer="infrastructure"),
         RuleGroup(name="prometheus", rules=tuple(prometheus_alerts(jobs["prometheus"])), layer="infrastructure"),
-        RuleGroup(name="alertmanager", rules=tuple(alertmanager_alerts(jobs["alertmanager"], replicas)),
+        RuleGroup(name="alertmanager", rules=tuple(alertmanager_alerts(jobs["alertmanager"], alertmanager_replicas)),
                   layer="infrastructure"),
     ]

@@ -1,7 +1,8 @@
 """The Redis, PostgreSQL, MySQL/MariaDB and MongoDB alert sets: the names the alerting issue
 asks for (so a dropped alert fails here, not in an incident), selectors from the scrape job,
 recording rules the alerts actually read, runbooks of the expected shape, and fixtures that
-still fire and stay quiet when a stack moves every threshold."""
+still fire and stay quiet when a stack moves every threshold (the swap of firing and quiet
+series, for every alert of every integration, is in tests/test_alert_cases.py)."""
 
 from __future__ import annotations
 
@@ -130,24 +131,3 @@ def test_redis_without_maxmemory_never_reads_as_full(plan):
     quiet = memory.fixture(memory.threshold, False)
     assert any(s.series.startswith("redis_memory_max_bytes") and s.value == 0 for s in quiet)
     assert "> 0)" in next(r for r in rules_of(plan, "redis")[1] if "memory" in r.record).expr
-
-
-@pytest.mark.tools
-def test_every_fixture_decides_its_case(tmp_path):
-    """Swap each service alert's firing and quiet series: both of its cases must then fail, so
-    no case passes whatever the series (a fixture that fires at any value, or never)."""
-    plan = plan_for("staging")
-    swapped: set[tuple[str, str]] = set()
-    for key in EXPECTED:
-        groups = plan.rule_groups[f"{key}.yml"]
-        for i, group in enumerate(groups):
-            rules = tuple(r.replace(fixture=lambda t, fire, f=r.fixture: f(t, not fire)) if isinstance(r, Alert) else r
-                          for r in group.rules)
-            swapped |= {a.key for a in group.alerts}
-            groups[i] = group.__class__(name=group.name, rules=rules, interval=group.interval, layer=group.layer)
-    result = run_promtool_tests(plan, tmp_path)
-    failures = re.findall(r'alertname=\\"(\w+)\\",alertstate=\\"firing\\",severity=\\"(\w+)\\"\}\)", time: \w+,\n'
-                          r'\s+exp: (nil|\{)', result.stdout + result.stderr)
-    failed = {(name, severity, "quiet" if exp == "nil" else "fires") for name, severity, exp in failures}
-    expected = {(name, severity, case) for name, severity in swapped for case in ("fires", "quiet")}
-    assert result.returncode != 0 and expected <= failed, sorted(expected - failed)

@@ -7,8 +7,6 @@ severity with `alertOverrides`.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from config.settings import ServiceExporterSettings
 from content.integrations.services import Ratio, ServiceExporter, near_limit_alerts
 from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
@@ -46,7 +44,7 @@ class Mongodb(ServiceExporter):
 
     # percona/mongodb_exporter reads no password file: its password is the one credential
     # that reaches a container as a (secret) environment variable, MONGODB_PASSWORD.
-    secret_env: ClassVar[str] = "MONGODB_PASSWORD"
+    secret_env = "MONGODB_PASSWORD"
 
     def secret_files(self, own: ServiceExporterSettings, password: str) -> dict[str, str]:
         return {}

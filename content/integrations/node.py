@@ -13,7 +13,7 @@ from content.scrape import ScrapeJob
 
 # File systems that fill or turn read-only by design are left out of the disk alerts.
 FS_SELECTOR = 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs",mountpoint!~"/(run|boot|var/lib/docker/.+)($|/.*)"'
-# Default alert levels, as ratios; the dashboard draws its threshold lines at the same values.
+# Default alert levels, as ratios; the dashboard draws its lines at the deployed alerts' levels.
 CPU_BUSY_ABOVE = 0.9  # HostHighCpuLoad
 MEMORY_AVAILABLE_BELOW = 0.1  # HostOutOfMemory (memory use above 1 - this)
 DISK_FREE_BELOW = 0.15  # HostDiskSpaceLow, warning

@@ -17,18 +17,17 @@ from __future__ import annotations
 from typing import Optional
 
 from config.settings import RabbitmqSettings
-from content.integrations.base import Exporter
+from content.integrations.base import ScrapeOnlyExporter
 from content.rules import Alert, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob
 
 QUEUE = {"vhost": "/", "queue": "jobs"}  # the fixtures' queue
 
 
-class Rabbitmq(Exporter):
+class Rabbitmq(ScrapeOnlyExporter):
     key = "rabbitmq"
     title = "RabbitMQ"
     port = 15692  # the plugin's default, as the targets in settings name it
-    runs_workload = False
 
     def alerts(self, own: RabbitmqSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector

@@ -123,6 +123,9 @@ class ServiceExporter(Exporter):
     # The exporter's own gauge that is 0 when it cannot reach the service.
     up_metric: ClassVar[str]
 
+    def password_key(self, own: ServiceExporterSettings) -> Optional[str]:
+        return own.password_secret
+
     def egress_for(self, own: ServiceExporterSettings) -> Egress:
         return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))
 
