@@ -58,7 +58,6 @@ def test_grafana_verifies_prometheus_with_the_ca(bundle):
 
 def test_api_data_source_verifies_prometheus_with_the_ca(self_signed):
     from harness.mocks import unwrap
-
     from tests.test_dashboard_delivery import TOKEN_KEY, with_external_grafana
 
     cert, key = self_signed
