@@ -16,6 +16,8 @@ from tests.conftest import STACKS, secret_keys_of, stack_raw
 from tests.test_exporters import PASSWORDS, all_exporters
 from tests.test_preview import tool
 
+pytestmark = pytest.mark.tools
+
 
 def plan_for(stack: str, **changes):
     raw = stack_raw(stack)

@@ -206,6 +206,7 @@ def _check_expr(expr: str) -> str:
     return runnable(expr)
 
 
+@pytest.mark.tools
 def test_every_query_parses_as_promql(tmp_path):
     """promtool parses each panel query and each variable's selector as a recording rule."""
     exprs: set[str] = set()
@@ -227,6 +228,7 @@ def test_every_query_parses_as_promql(tmp_path):
     assert len(rules) > 150
 
 
+@pytest.mark.tools
 def test_a_broken_query_fails_the_check(tmp_path):
     path = tmp_path / "bad.yml"
     bad = _check_expr('sum(rate(x{job="a",instance=~"$instance"}[$__rate_interval])')

@@ -172,6 +172,7 @@ def test_rules_use_the_scrape_job_selectors(full):
     assert "__param_target" in prometheus_yml and "blackbox-exporter:9115" in prometheus_yml
 
 
+@pytest.mark.tools
 def test_promtool_accepts_the_full_bundle(full):
     _, outdir = full
     result = subprocess.run([tool("promtool"), "check", "config", str(outdir / "prometheus" / "prometheus.yml")],

@@ -21,6 +21,8 @@ from content.routing import host_label
 from harness.live.processes import free_port, http_get, wait_for
 from tests.test_routing import settings_of
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture(scope="module")
 def alertmanager(tmp_path_factory):

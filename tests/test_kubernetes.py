@@ -123,6 +123,7 @@ def test_render_to_directory_is_the_provider_mode(variants):
     assert unwrap(provider.inputs)["renderYamlToDirectory"] == "rendered/prod"
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_manifest_validates_strictly(variants, stack, tmp_path):
     """kubernetes-validate in strict mode (unknown fields fail) for 1.29 and the newest version,
@@ -139,6 +140,7 @@ def test_every_manifest_validates_strictly(variants, stack, tmp_path):
                 kubernetes_validate.validate(manifest, version, strict=True)
 
 
+@pytest.mark.tools
 def test_strict_validation_catches_an_unknown_field(runs):
     """The check above can fail: a misspelt field is rejected in strict mode."""
     manifest = named(runs["prod"], "StatefulSet", "prometheus")
@@ -609,6 +611,7 @@ def test_every_kubernetes_alert_has_a_firing_and_a_quiet_case(kubernetes_rules):
     assert {name for name, _ in alerts} == quiet
 
 
+@pytest.mark.tools
 def test_promtool_runs_the_kubernetes_cases(kubernetes_rules, tmp_path):
     """Expressions, `for` durations, thresholds and labels; annotations are checked for every
     alert by test_alerts.py, so they are left out of this copy of the rule file."""

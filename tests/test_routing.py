@@ -94,6 +94,7 @@ def test_a_route_without_a_case_is_caught():
     assert uncovered_routes(config, cases) == [1]
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", STACKS)
 def test_amtool_agrees_with_every_generated_case(configs, stack):
     cases = route_cases(settings_of(stack))
@@ -130,6 +131,7 @@ def test_prod_sends_backend_warnings_to_the_team_and_criticals_to_the_pager(conf
     assert_routes(configs["prod"], {**labels, "severity": "critical"}, ("pager",), "criticals still page")
 
 
+@pytest.mark.tools
 def test_amtool_rejects_a_wrong_expectation(configs):
     """The check can fail: a case expecting the wrong receiver is refused."""
     result = routes_test(configs["prod"], {"alertname": "Watchdog", "severity": "info"}, ("team-chat",))
@@ -147,6 +149,7 @@ def test_staging_mutes_warnings_at_night(configs):
     ]}]
 
 
+@pytest.mark.tools
 def test_a_night_across_weekdays_continues_into_the_next_day(raw_config, tmp_path):
     raw = raw_config("staging")
     raw["alerting"]["muteTimeIntervals"] = [

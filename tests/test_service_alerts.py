@@ -101,6 +101,7 @@ def test_every_alert_has_a_runbook_of_the_expected_shape(plan, key):
         assert f"job=\"{key}\"" in text or page.endswith("down"), f"{page} shows no query of job {key}"
 
 
+@pytest.mark.tools
 def test_fixtures_follow_any_threshold_a_stack_sets(tmp_path):
     """Every threshold of these integrations moved (down, and past the limit for the ratios):
     each alert still has a case that fires and one that stays quiet, checked by promtool."""
@@ -130,6 +131,7 @@ def test_redis_without_maxmemory_never_reads_as_full(plan):
     assert "> 0)" in next(r for r in rules_of(plan, "redis")[1] if "memory" in r.record).expr
 
 
+@pytest.mark.tools
 def test_every_fixture_decides_its_case(tmp_path):
     """Swap each service alert's firing and quiet series: both of its cases must then fail, so
     no case passes whatever the series (a fixture that fires at any value, or never)."""

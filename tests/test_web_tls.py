@@ -41,6 +41,7 @@ def bundle(self_signed, tmp_path_factory):
     return outdir
 
 
+@pytest.mark.tools
 def test_promtool_accepts_tls_web_and_client_config(bundle):
     prom = bundle / "prometheus"
     check(tool("promtool"), "check", "web-config", str(prom / "web.yml"), str(bundle / "alertmanager" / "web.yml"))
@@ -75,6 +76,7 @@ def test_api_data_source_verifies_prometheus_with_the_ca(self_signed):
     assert secure["tlsCACert"] == cert and secure["basicAuthPassword"] == "preview-placeholder-webPassword"
 
 
+@pytest.mark.tools
 def test_a_key_that_does_not_match_fails_promtool(bundle, self_signed, tmp_path):
     """The check above can fail: a web.yml whose key file is not a key is rejected."""
     shutil.copytree(bundle / "prometheus", tmp_path / "p")
