@@ -532,6 +532,15 @@ def test_the_secrets_checksum_is_no_verifier_of_a_password(with_redis_password):
     assert _checksums(rekeyed)["redis-exporter"][pods.SECRETS_CHECKSUM] != digest
 
 
+def test_a_short_digest_key_is_refused(raw_config):
+    """A guessable grafanaSecretKey would make the digest a verifier again: refused, unshown."""
+    raw = raw_config("staging")
+    raw["grafanaSecretKey"] = "SW2YcwTIb9zpOOhoPsMm"  # Grafana's documented default
+    message = problems("staging", raw)["grafanaSecretKey"]
+    assert "is 20 characters" in message and "at least 32" in message and "SW2Y" not in message
+    assert 'pulumi config set --secret grafanaSecretKey "$(openssl rand -hex 32)" --stack staging' in message
+
+
 # -- bad input, before anything is declared -----------------------------------------------------
 
 def problems(stack: str, raw: dict) -> dict[str, str]:
