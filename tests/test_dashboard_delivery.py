@@ -190,9 +190,11 @@ def test_grafana_settings_errors(raw_config, stack, change, key, message):
     with pytest.raises(SettingsError) as error:
         run_program(stack, as_config(raw), secret_keys_of(stack) + [TOKEN_KEY])
     found = {p.key: p.render("monstack") for p in error.value.problems}
-    assert key in found and message in found[key], found
+    # The key itself, or a field below it (a team's own validator may name `view`).
+    hits = [k for k in found if (k == key or k.startswith(key + ".")) and message in found[k]]
+    assert hits, found
     if key.startswith(("grafana.external", "grafana.teams[1]")) or key == "grafana.teams":
-        assert "fix: pulumi config" in found[key], found[key]
+        assert "fix: pulumi config" in found[hits[0]], found[hits[0]]
 
 
 def test_the_external_credential_must_be_a_secret(raw_config):
