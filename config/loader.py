@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from config.alerting import alerting_problems
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
+from config.grafana import grafana_problems
 from config.settings import (
     HEADROOM_MIN_GB,
     PROTECTED_ENVIRONMENTS,
@@ -110,6 +111,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         problems += _plan_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
         problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
+        problems += grafana_problems(settings, raw, secret_keys, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw

@@ -190,25 +190,31 @@ class GrafanaTeam(Model):
         return self
 
 
+class ExternalGrafana(Model):
+    """An existing Grafana run apart from this stack (a shared or hosted one), which the stack
+    manages through its API (`grafana.manageByApi`): the data source, role folders, dashboards,
+    teams and folder permissions. Uids are fixed, so give each stack its own organisation."""
+
+    url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", examples=["https://grafana.example.com"])
+    # The name of the secret config key holding a service account token (or `user:password`).
+    credential: SecretKey = Field(examples=["grafanaApiToken"])
+    org_id: int = Field(1, ge=1, examples=[2])
+    # Where that Grafana reaches this stack's Prometheus (default: the stack's external Prometheus URL).
+    prometheus_url: Optional[str] = Field(None, pattern=r"^https?://[^\s]+$",
+                                          examples=["https://memeit.pro/prometheus"])
+
+
 class GrafanaSettings(Model):
+    """The stack's own Grafana, which provisions its data source and dashboards from files, and
+    optionally an external Grafana managed through its API (checks that span these fields, with
+    their exact keys: config.grafana)."""
+
     resources: Resources = Resources()
     admin_user: str = Field("admin", min_length=1, examples=["admin"])
-    # Folders, the data source and dashboards through Grafana's API (pulumiverse-grafana)
-    # instead of provisioning files; needed for folder permissions.
+    # The dashboards also go to `external` through its API (pulumiverse-grafana), with teams.
     manage_by_api: bool = Field(False, examples=[True])
+    external: Optional[ExternalGrafana] = None
     teams: list[GrafanaTeam] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _teams_need_the_api(self) -> GrafanaSettings:
-        issues = []
-        if self.teams and not self.manage_by_api:
-            issues.append(FieldIssue(("manageByApi",), self.manage_by_api,
-                                     "teams need manageByApi: true (provisioning files cannot set folder permissions)",
-                                     example=True))
-        issues += _repeated_names(("teams",), [t.name for t in self.teams], "team")
-        if issues:
-            raise FieldIssuesError(issues)
-        return self
 
 
 class Threshold(Model):
@@ -809,6 +815,8 @@ class Settings(Model):
                 needed[key] = f"a credential of receiver {receiver.name!r}"
         if self.web_tls:
             needed[self.web_tls.key_secret] = "the private key of the web TLS certificate"
+        if self.grafana.external:
+            needed[self.grafana.external.credential] = "the credential of the external Grafana (grafana.external.url)"
         for name in ("redis", "postgres", "mysql", "mongodb"):
             exporter = getattr(self.exporters, name)
             if exporter and exporter.enabled and exporter.password_secret:

@@ -92,8 +92,9 @@ class ServicePlan:
     publish: Optional[tuple[str, int]] = None
     resources: Resources = Resources()
     tmpfs: tuple[str, ...] = ()
-    # Create the workload only once its healthcheck passes (what API clients of it need).
-    wait_healthy: bool = False
+    # Directories of `files` whose sub-directories travel apart: Grafana's dashboards/, one per
+    # folder (Kubernetes: a ConfigMap each, see components/platforms/kube/bundles.py).
+    split_dirs: tuple[str, ...] = ()
     volume_size: Optional[str] = None  # of the data volume, where the platform sizes volumes
     replicas: int = 1
     peer_port: Optional[int] = None  # replicas gossip with each other on this port
@@ -120,7 +121,8 @@ class StackPlan:
     jobs: tuple[ScrapeJob, ...]
     rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups, overrides applied
     generated_rule_groups: dict[str, list[RuleGroup]]  # before the stack's overrides
-    # Every dashboard, for provisioning files or the Grafana API (`grafana.manageByApi`).
+    # Every dashboard: provisioning files of the stack's Grafana, and with `grafana.manageByApi`
+    # the same JSON through the API of an external Grafana.
     dashboards: tuple[DashboardFile, ...] = ()
 
     def service(self, name: str) -> ServicePlan:
@@ -216,10 +218,9 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         Urls(grafana_prefix=topo.route_prefix("grafana"), prometheus=topo.external_url("prometheus"),
              alertmanager=topo.external_url("alertmanager")),
     )
-    by_api = settings.grafana.manage_by_api
-    # By API, Pulumi declares the data source, folders and dashboards (components.dashboards);
-    # otherwise Grafana provisions them from these files (sub-directories become folders).
-    grafana_files = {} if by_api else {
+    # The stack's own Grafana provisions its data source and dashboards from these files
+    # (sub-directories become folders), on its first start too: no API call has to reach it.
+    grafana_files = {
         "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
         "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
         **{d.path: d.json for d in dashboards},
@@ -311,7 +312,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         publish=topo.published_port("grafana"),
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
-        wait_healthy=by_api,
+        split_dirs=(grafana.DASHBOARDS_DIR,),
         volume_size=k8s.volumes.grafana,
         ui=True,
         egress=Egress(services=("prometheus",)),

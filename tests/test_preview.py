@@ -56,8 +56,8 @@ def test_layout(bundles, stack):
                      "grafana/dashboards/Platform/monstack-alerts.json", "resources.json"):
         assert expected in files
     assert any(f.startswith("prometheus/rules/") for f in files)
-    # dev provisions Grafana from files; staging and prod declare the same through the API.
-    assert ("grafana/provisioning/datasources/prometheus.yml" in files) == (stack == "dev")
+    # Every stack's own Grafana provisions itself from files.
+    assert "grafana/provisioning/datasources/prometheus.yml" in files
 
 
 @pytest.mark.tools

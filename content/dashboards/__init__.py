@@ -35,6 +35,9 @@ from content.dashboards.common import FOLDERS, Board, Context, Folder, StackFact
 from content.rules import Alert
 from content.scrape import ScrapeJob
 
+# Where the dashboards lie, relative to the config directory: one sub-directory per folder.
+DASHBOARDS_DIR = "dashboards"
+
 INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
     "node": node.dashboards,
     "windows": windows.dashboards,
@@ -71,7 +74,7 @@ class DashboardFile:
     @property
     def path(self) -> str:
         """Provisioning path, relative to the config directory; the sub-directory is the folder."""
-        return f"dashboards/{self.folder.title}/{self.uid}.json"
+        return f"{DASHBOARDS_DIR}/{self.folder.title}/{self.uid}.json"
 
 
 @dataclass(frozen=True)
