@@ -46,10 +46,12 @@ class KubernetesPlatform:
         self.namespace_name = self.k8s.namespace
         self.topology = Topology(settings)
         self.rendering = self.k8s.render_yaml_to is not None
+        # Render mode touches no cluster, and the provider refuses `context` next to
+        # `renderYamlToDirectory`: the stack's cluster target applies only when applying.
+        cluster = {} if self.rendering else {"kubeconfig": self.k8s.kubeconfig, "context": self.k8s.context}
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
-            kubeconfig=self.k8s.kubeconfig,
-            context=self.k8s.context,
+            **cluster,
             namespace=self.namespace_name,
             render_yaml_to_directory=self.k8s.render_yaml_to,
             enable_server_side_apply=True,

@@ -1,0 +1,210 @@
+"""The project run through the real Pulumi CLI, in a throwaway workspace.
+
+API (what other tests reuse)::
+
+    from harness.engine import Workspace, missing_tools, ci_secrets
+
+    with Workspace.create() as ws:                 # temp dir: project copy, file backend, PULUMI_HOME
+        secrets = ci_secrets("staging")            # every secret the stack needs, fresh random values
+        ws.init_stack("ci-staging", from_stack="staging",
+                      config={"grafana.manageByApi": False, "kubernetes.renderYamlTo": str(ws.rendered("ci-staging"))},
+                      secrets=secrets)             # each set with `pulumi config set --secret`
+        ws.pulumi("preview", stack="ci-staging")   # -> Result(returncode, stdout, stderr, seconds)
+        ws.pulumi("up", "--yes", stack="ci-staging")
+        state = ws.export("ci-staging")            # `pulumi stack export` as a dict
+
+- `Workspace.create(root=None)`: copies the project (without .git, .venv, .tools, outputs) into
+  `root/project` with `.venv` linked to the real one, logs in to `file://root/state` with a random
+  `PULUMI_CONFIG_PASSPHRASE`, and gives the CLI its own `PULUMI_HOME` (`root/home`) whose plugins
+  are the project's (`.tools/pulumi-home/plugins`, built by `scripts/build-tools`). `close()` (or
+  leaving the `with`) deletes `root` when the workspace made it.
+- `init_stack(name, from_stack, config, remove, secrets)`: the shipped `Pulumi.<from_stack>.yaml` as a
+  new stack, then `pulumi config set --path` per `config` entry (path -> value; JSON for lists and
+  maps), `pulumi config rm --path` per `remove` entry and `pulumi config set --secret` per secret
+  (through `scripts/set-secrets`, as the CI workflows do). A
+  stack may target a cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
+- `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive, without
+  colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
+- `config_set(stack, key, value, secret=False)`, `set_secrets(stack, secrets)`, `config_rm(stack, key)`, `export(stack)`,
+  `rendered(stack)` (a directory for `kubernetes.renderYamlTo`), `env` (the CLI's environment).
+
+The CLI is the one `scripts/build-tools` builds into `.tools/bin`. The Python language host is the
+official `pulumi-language-python` when one is on PATH; otherwise the stand-in `harness/languagehost`
+(the official one cannot be built here; see its docstring). Nothing ambient reaches the CLI: no
+KUBECONFIG, no PULUMI_CONFIG*, no access token or backend URL, no plugin downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.program import PROJECT, PROJECT_DIR
+from harness.stackfile import fill_missing_secrets, read_stack_file
+
+TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
+PLUGINS = PROJECT_DIR / ".tools" / "pulumi-home" / "plugins"
+STAND_IN_HOST_BIN = PROJECT_DIR / "harness" / "languagehost" / "bin"
+BUILD_HINT = "run `scripts/build-tools pulumi pulumi-kubernetes` (scripts/setup does)"
+# Not copied into the workspace: VCS, caches, outputs. `.venv` is linked instead.
+_NOT_COPIED = shutil.ignore_patterns(".git", ".venv", ".tools", "out", "rendered", "__pycache__", ".pytest_cache",
+                                     ".ruff_cache", "Pulumi.ci-*.yaml")
+# Ambient settings through which the CLI, the program or a provider would reach something else.
+_AMBIENT = ("KUBECONFIG", "PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL",
+            "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_STACK")
+
+
+class EngineError(RuntimeError):
+    """A CLI command failed; the message holds the command and its whole output."""
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def missing_tools(kubernetes: bool = True) -> list[str]:
+    """What `scripts/build-tools` has not built yet (empty when the engine can run)."""
+    missing = [] if (TOOLS_BIN / "pulumi").is_file() else [str(TOOLS_BIN / "pulumi")]
+    if kubernetes and not any(PLUGINS.glob("resource-kubernetes-v*")):
+        missing.append(str(PLUGINS / "resource-kubernetes-v<version>"))
+    return missing
+
+
+def language_host_dirs() -> list[str]:
+    """PATH entries for the language host: none when the official one is installed."""
+    return [] if shutil.which("pulumi-language-python") else [str(STAND_IN_HOST_BIN)]
+
+
+def ci_secrets(stack: str) -> dict[str, str]:
+    """A fresh random value for every secret the shipped stack needs (the same keys the offline
+    preview fills with placeholders), so a test can look for each value in everything the run wrote."""
+    config = read_stack_file(stack)
+    fill_missing_secrets(config)
+    return {key: f"ci-{secrets.token_hex(16)}" for key in sorted(config.placeholders)}
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+class Workspace:
+    def __init__(self, root: Path, owned: bool):
+        self.root = root
+        self.owned = owned
+        self.project = root / "project"
+        self.state = root / "state"
+        self.home = root / "home"
+        self.env = self._environment()
+
+    @classmethod
+    def create(cls, root: Path | None = None) -> Workspace:
+        owned = root is None
+        root = Path(tempfile.mkdtemp(prefix="monstack-engine-")) if root is None else root
+        if missing := missing_tools(kubernetes=False):
+            raise EngineError(f"the Pulumi CLI is not built ({', '.join(missing)}): {BUILD_HINT}")
+        workspace = cls(root, owned)
+        workspace._prepare()
+        return workspace
+
+    def _environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _AMBIENT and not k.startswith("PULUMI_K8S_")}
+        env.update(
+            PATH=os.pathsep.join([str(TOOLS_BIN), *language_host_dirs(), env.get("PATH", "")]),
+            PULUMI_HOME=str(self.home),
+            PULUMI_CONFIG_PASSPHRASE=secrets.token_urlsafe(24),
+            PULUMI_SKIP_UPDATE_CHECK="1",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_SKIP_CONFIRMATIONS="true",
+        )
+        return env
+
+    def _prepare(self) -> None:
+        shutil.copytree(PROJECT_DIR, self.project, ignore=_NOT_COPIED, symlinks=True)
+        (self.project / ".venv").symlink_to((PROJECT_DIR / ".venv").resolve())
+        self.state.mkdir(parents=True)
+        self.home.mkdir(parents=True)
+        if PLUGINS.is_dir():
+            (self.home / "plugins").symlink_to(PLUGINS.resolve())
+        self.pulumi("login", f"file://{self.state}")
+
+    def close(self) -> None:
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def rendered(self, stack: str) -> Path:
+        """Where a stack in render mode writes its manifests (outside the project copy)."""
+        return self.root / "rendered" / stack
+
+    def pulumi(self, *args: str, stack: str | None = None, check: bool = True, stdin: str | None = None,
+               timeout: float = 900) -> Result:
+        command = [str(TOOLS_BIN / "pulumi"), *args, "--non-interactive", "--color", "never"]
+        if stack:
+            command += ["--stack", stack]
+        return self._run(command, check=check, stdin=stdin, timeout=timeout)
+
+    def _run(self, command: list[str], check: bool = True, stdin: str | None = None, timeout: float = 900,
+             env: Mapping[str, str] | None = None) -> Result:
+        start = time.monotonic()
+        done = subprocess.run(command, cwd=self.project, env={**self.env, **(env or {})}, input=stdin,
+                              capture_output=True, text=True, timeout=timeout)
+        result = Result(command, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+        if check and done.returncode != 0:
+            raise EngineError(f"`{' '.join(command[1:])}` exited {done.returncode}:\n{result.output}")
+        return result
+
+    def config_set(self, stack: str, key: str, value: Any, secret: bool = False) -> Result:
+        """`pulumi config set --path`; a secret's value goes on stdin, never on a command line."""
+        if secret:
+            return self.pulumi("config", "set", "--path", "--secret", f"{PROJECT}:{key}", stack=stack, stdin=str(value))
+        return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", _config_value(value), stack=stack)
+
+    def set_secrets(self, stack: str, secrets: Mapping[str, str]) -> Result:
+        """Every secret at once through `scripts/set-secrets` (what the CI workflows run): one
+        `pulumi config set --secret` per key, values on stdin."""
+        return self._run([str(self.project / "scripts" / "set-secrets"), stack],
+                         env={"MONSTACK_SECRETS": json.dumps(dict(secrets))})
+
+    def config_rm(self, stack: str, key: str) -> Result:
+        return self.pulumi("config", "rm", "--path", f"{PROJECT}:{key}", stack=stack)
+
+    def init_stack(self, name: str, from_stack: str, config: Mapping[str, Any] | None = None,
+                   remove: Iterable[str] = (), secrets: Mapping[str, str] | None = None) -> None:
+        shutil.copyfile(self.project / f"Pulumi.{from_stack}.yaml", self.project / f"Pulumi.{name}.yaml")
+        self.pulumi("stack", "init", name)
+        for key, value in (config or {}).items():
+            self.config_set(name, key, value)
+        for key in remove:
+            self.config_rm(name, key)
+        if secrets:
+            self.set_secrets(name, secrets)
+
+    def export(self, stack: str) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "export", stack=stack).stdout)
