@@ -20,6 +20,7 @@ def test_fields_the_server_adds_are_ignored_and_changes_are_named():
             "status": {}}
     assert mismatches(applied, live) == []
     live["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "500m"
-    assert mismatches(applied, live) == ["/spec/template/spec/containers[0]/resources/limits/cpu: applied '0.4', reads back '500m'"]
+    cpu = "/spec/template/spec/containers[0]/resources/limits/cpu"
+    assert mismatches(applied, live) == [f"{cpu}: applied '0.4', reads back '500m'"]
     assert mismatches({"data": {"a": "1"}}, {"data": {}}) == ["/data/a: missing"]
     assert mismatches({"args": ["a", "b"]}, {"args": ["a"]}) == ["/args: expected 2 items, found 1"]
