@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,7 +34,7 @@ from typing import Any, Optional
 import requests
 import yaml
 
-from harness.live.processes import ProcessGroup, wait_for
+from harness.live.processes import ProcessGroup, free_port, wait_for
 from harness.program import PROJECT_DIR
 
 TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
@@ -65,12 +64,6 @@ def advertise_address() -> str:
             return address
     raise ControlPlaneError("no non-loopback IPv4 address on this machine (`hostname -I`): the API server "
                             "cannot publish a loopback address as the `kubernetes` Service's endpoint")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def last_certificate(bundle: str) -> str:

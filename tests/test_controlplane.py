@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.controlplane import CONTEXT, TOOLS_BIN, ControlPlane, free_port
+from harness.controlplane import CONTEXT, TOOLS_BIN, ControlPlane
 from harness.engine import Result, Workspace, ci_secrets
 from harness.incluster import start_as_pod
 from harness.kubeapi import Api, mark_pods_running, mismatches, service_account_identity
-from harness.live.processes import ProcessGroup, http_get, wait_for
+from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from tests.conftest import KUBERNETES_STACKS, stack_raw
 
 pytestmark = pytest.mark.controlplane
@@ -293,7 +293,8 @@ def test_kube_state_metrics_may_list_its_resources_and_nobody_reads_secrets(appl
 
 def prometheus_api(port: int, prefix: str, auth: tuple[str, str], path: str) -> dict[str, Any]:
     status, body = http_get(f"http://127.0.0.1:{port}{prefix.rstrip('/')}{path}", auth=auth)
-    assert status == 200, (status, body[:300])
+    if status != 200:  # not ready yet (wait_for retries on ValueError)
+        raise ValueError(f"{path}: {status} {body[:300]!r}")
     return json.loads(body)["data"]
 
 
@@ -324,18 +325,13 @@ def test_prometheus_discovers_the_api_server_and_the_stack(applied, cluster, api
         say(request, f"{applied.stack}: Prometheus {prometheus_version()} scraped the API server "
                      f"{time.monotonic() - started:.1f} s after start")
 
-        def discovered(job: str, meta: str) -> set[str]:
-            found = targets["activeTargets"] + targets["droppedTargets"]
-            return {t["discoveredLabels"].get(meta) for t in found
-                    if t["discoveredLabels"].get("job") == job and
-                    t["discoveredLabels"].get("__meta_kubernetes_namespace") == applied.namespace}
+        def every_pod_found() -> dict[str, Any] | None:
+            found = prometheus_api(port, prefix, auth, "/api/v1/targets?state=any")
+            return found if set(pod_ips) <= discovered(found, "kubernetes-pods", "pod") else None
 
+        targets = wait_for(every_pod_found, "every pod discovered by the pod role", seconds=60, every=1)
         services = {s["metadata"]["name"] for s in cluster.items(f"/api/v1/namespaces/{applied.namespace}/services")}
-        targets = wait_for(lambda: (t := prometheus_api(port, prefix, auth, "/api/v1/targets?state=any"))
-                           and set(pod_ips) <= {x for x in _pods_in(t, applied.namespace)}
-                           and t, "every pod discovered", seconds=60, every=1)
-        assert set(pod_ips) <= discovered("kubernetes-pods", "__meta_kubernetes_pod_name")
-        assert services <= discovered("kubernetes-service-endpoints", "__meta_kubernetes_service_name")
+        assert services <= discovered(targets, "kubernetes-service-endpoints", "service")
         per_pod = [t for t in targets["activeTargets"] if t["labels"].get("namespace") == applied.namespace
                    and t["labels"].get("pod") in pod_ips]
         assert per_pod, "no job of the stack found its pods through the pod role"
@@ -343,11 +339,11 @@ def test_prometheus_discovers_the_api_server_and_the_stack(applied, cluster, api
         processes.stop_all()
 
 
-def _pods_in(targets: dict[str, Any], namespace: str) -> set[str]:
-    return {t["discoveredLabels"].get("__meta_kubernetes_pod_name")
+def discovered(targets: dict[str, Any], job: str, kind: str) -> set[str]:
+    """Names of the `kind` objects (pod, service) a job's discovery found, kept or dropped."""
+    return {t["discoveredLabels"].get(f"__meta_kubernetes_{kind}_name")
             for t in targets["activeTargets"] + targets["droppedTargets"]
-            if t["discoveredLabels"].get("job") == "kubernetes-pods"
-            and t["discoveredLabels"].get("__meta_kubernetes_namespace") == namespace}
+            if t["discoveredLabels"].get("job") == job}
 
 
 def prometheus_version() -> str:
@@ -435,8 +431,9 @@ def test_rollback_restores_every_object(applied, cluster, api, request):
     raw = stack_raw(applied.env)
     # The bad change: a threshold that never fires, and the dead man's switch receiver removed.
     applied.ws.config_set(applied.stack, "applications[0].queue.warning.above", 1_000_000)
-    receivers = [r for r in raw["alerting"]["receivers"] if r["name"] != raw["alerting"]["routing"]["deadMansSwitch"]]
-    applied.ws.config_set(applied.stack, "alerting.receivers", receivers)
+    deadman = raw["alerting"]["routing"]["deadMansSwitch"]
+    index = [r["name"] for r in raw["alerting"]["receivers"]].index(deadman)
+    applied.ws.config_rm(applied.stack, f"alerting.receivers[{index}]")
     applied.ws.config_rm(applied.stack, "alerting.routing.deadMansSwitch")
     applied.ws.config_rm(applied.stack, "alerting.routing.deadMansSwitchInterval")
     applied.pulumi("up", "--yes")
@@ -444,7 +441,6 @@ def test_rollback_restores_every_object(applied, cluster, api, request):
     assert bad != good and {k for k in bad if bad[k] != good[k]}
     data = cluster.get(f"/api/v1/namespaces/{applied.namespace}/configmaps/alertmanager-config")["data"]
     alertmanager = yaml.safe_load(next(v for k, v in data.items() if k.endswith("alertmanager.yml")))
-    deadman = raw["alerting"]["routing"]["deadMansSwitch"]
     assert deadman not in {r["name"] for r in alertmanager["receivers"]}, "the bad change did not reach the cluster"
     started = time.monotonic()
     stack_file.write_text(good_file)  # = git checkout <last good commit> -- Pulumi.<stack>.yaml
