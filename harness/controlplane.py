@@ -86,6 +86,8 @@ class ControlPlane:
     def __post_init__(self) -> None:
         self.processes = ProcessGroup(self.workdir)
         self.session = requests.Session()
+        # REQUESTS_CA_BUNDLE and proxies from the environment would override the cluster's own CA.
+        self.session.trust_env = False
         self.session.headers["Authorization"] = f"Bearer {self.token}"
 
     # -- paths ---------------------------------------------------------------------------
@@ -234,6 +236,8 @@ class ControlPlane:
             f"--service-account-private-key-file={self.sa_key}",
             f"--root-ca-file={self.ca_file}",
             "--leader-elect=false",
+            # Its own HTTPS endpoint (unused here) would look up client CAs the API server never published.
+            "--authentication-skip-lookup=true",
             f"--controllers={CONTROLLERS}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
