@@ -59,7 +59,8 @@ def start_as_pod(cluster: ControlPlane, processes: ProcessGroup, name: str, name
     account = pod_spec["serviceAccountName"]
     mounts: list[tuple[Path, str]] = []
     for mount in container["volumeMounts"]:
-        volume = next(v for v in pod_spec["volumes"] if v["name"] == mount["name"])
+        # Only the projected config: data (claim templates) and scratch volumes are the caller's business.
+        volume = next((v for v in pod_spec["volumes"] if v["name"] == mount["name"]), {})
         if "projected" not in volume:
             continue
         source = root / "volumes" / mount["name"]

@@ -41,12 +41,15 @@ def quantity(value: Any) -> Optional[Decimal]:
 
 def mismatches(want: Any, have: Any, path: str = "") -> list[str]:
     """Where `have` (the live object) differs from `want` (what was applied): every field of
-    `want` must be in `have` with an equal value; fields the API server adds are ignored."""
+    `want` must be in `have` with an equal value; fields the API server adds are ignored, and so
+    are the empty lists and maps it leaves out."""
     if isinstance(want, dict):
         if not isinstance(have, dict):
             return [f"{path or '/'}: expected a map, found {type(have).__name__}"]
         out: list[str] = []
         for key, value in want.items():
+            if value in ([], {}) and have.get(key) in (None, [], {}):
+                continue  # the API server drops empty lists and maps (omitempty)
             if key not in have:
                 out.append(f"{path}/{key}: missing")
             else:

@@ -3,7 +3,11 @@ adds is ignored, what it rewrites as an equal quantity is equal, anything else i
 
 from __future__ import annotations
 
+import pytest
+
 from harness.kubeapi import mismatches, quantity
+from harness.preview import manifests
+from tests.conftest import KUBERNETES_STACKS
 
 
 def test_quantities_compare_by_value():
@@ -24,3 +28,23 @@ def test_fields_the_server_adds_are_ignored_and_changes_are_named():
     assert mismatches(applied, live) == [f"{cpu}: applied '0.4', reads back '500m'"]
     assert mismatches({"data": {"a": "1"}}, {"data": {}}) == ["/data/a: missing"]
     assert mismatches({"args": ["a", "b"]}, {"args": ["a"]}) == ["/args: expected 2 items, found 1"]
+    assert mismatches({"projected": {"sources": []}}, {"projected": {}}) == []
+
+
+def _empties(value, path=""):
+    """Paths of empty lists (an empty map may be meaningful: a NetworkPolicy's podSelector {})."""
+    if value == []:
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _empties(v, f"{path}/{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _empties(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_no_manifest_holds_what_the_api_server_drops(runs, stack):
+    """An empty list reads back absent, so the provider would see a change on every
+    `pulumi up` (found by the control-plane tests: an exporter's projected volume with no sources)."""
+    found = {f"{m['kind']}/{m['metadata']['name']}": _empties(m) for m in manifests(runs[stack].records)}
+    assert not {k: v for k, v in found.items() if v}
