@@ -430,11 +430,15 @@ def test_rollback_restores_every_object(applied, cluster, api, request):
     good_file = stack_file.read_text()
     good = fingerprint(applied, api)
     raw = stack_raw(applied.env)
-    # The bad change: a threshold that never fires, and the dead man's switch receiver removed.
-    applied.ws.config_set(applied.stack, "applications[0].queue.warning.above", 1_000_000)
+    # The bad change: the queue warning raised to the critical level (it never warns ahead of the
+    # page any more), and the dead man's switch receiver removed with its secret.
+    queue = raw["applications"][0]["queue"]
+    applied.ws.config_set(applied.stack, "applications[0].queue.warning.above", queue["critical"]["above"])
     deadman = raw["alerting"]["routing"]["deadMansSwitch"]
-    index = [r["name"] for r in raw["alerting"]["receivers"]].index(deadman)
-    applied.ws.config_rm(applied.stack, f"alerting.receivers[{index}]")
+    receivers = [r["name"] for r in raw["alerting"]["receivers"]]
+    credential = raw["alerting"]["receivers"][receivers.index(deadman)]["credential"]
+    applied.ws.config_rm(applied.stack, f"alerting.receivers[{receivers.index(deadman)}]")
+    applied.ws.config_rm(applied.stack, credential)
     applied.ws.config_rm(applied.stack, "alerting.routing.deadMansSwitch")
     applied.ws.config_rm(applied.stack, "alerting.routing.deadMansSwitchInterval")
     applied.pulumi("up", "--yes")

@@ -55,6 +55,10 @@ class KubernetesPlatform:
             namespace=self.namespace_name,
             render_yaml_to_directory=self.k8s.render_yaml_to,
             enable_server_side_apply=True,
+            # Fixed names and checksum annotations roll the pods: update the files in place rather
+            # than delete and recreate them (a pod starting in between could not mount them).
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         if self.rendering and not self.k8s.external_secrets:
