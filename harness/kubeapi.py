@@ -2,10 +2,10 @@
 (discovery), whether what Pulumi applied reads back as declared, which pods a Pod Security level
 would refuse, and what a ServiceAccount may do (SubjectAccessReview, the authorizer's own answer).
 
-Also the one stand-in of these tests, `mark_pods_running`: with no kubelet, pods never get an IP
-or a Ready condition, so nothing would ever be discovered; it writes the status a kubelet would
-(through the `pods/status` subresource, as a kubelet does), and the endpoint controllers then do
-their real work."""
+Also the one stand-in of these tests, `mark_pods_running`: with no scheduler and no kubelet, pods
+never get a node, an IP or a Ready condition, so nothing would ever be discovered; it posts the
+Binding a scheduler would and writes the status a kubelet would (the `pods/binding` and
+`pods/status` subresources they use), and the endpoint controllers then do their real work."""
 
 from __future__ import annotations
 
@@ -148,20 +148,26 @@ def service_account_identity(namespace: str, name: str) -> tuple[str, list[str]]
             ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"])
 
 
-def mark_pods_running(cluster: ControlPlane, namespace: str, subnet: str = "10.244.0") -> dict[str, str]:
-    """STAND-IN for a kubelet: give every pod of the namespace an IP, phase Running and a Ready
-    condition, as a kubelet reports them. Returns pod name -> IP."""
+def mark_pods_running(cluster: ControlPlane, namespace: str, node: str, subnet: str = "10.244.0") -> dict[str, str]:
+    """STAND-IN for the scheduler and a kubelet: bind every pod of the namespace to `node` (a
+    Binding, as the scheduler posts it), then report an IP, phase Running and a Ready condition
+    (as the kubelet reports them; the endpoint controllers skip a pod without a known node).
+    Returns pod name -> IP."""
     ips: dict[str, str] = {}
     pods = sorted(cluster.items(f"/api/v1/namespaces/{namespace}/pods"), key=lambda p: p["metadata"]["name"])
     for number, pod in enumerate(pods, start=10):
         name = pod["metadata"]["name"]
+        base = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        if not pod["spec"].get("nodeName"):
+            cluster.post(f"{base}/binding", {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+                                             "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
         ip = f"{subnet}.{number}"
         now = "2026-01-01T00:00:00Z"
         conditions = [{"type": t, "status": "True", "lastTransitionTime": now}
                       for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]
         status = {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "startTime": now, "conditions": conditions}
-        response = cluster.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status",
-                                   {"status": status}, content_type="application/merge-patch+json")
+        response = cluster.request("PATCH", f"{base}/status", {"status": status},
+                                   content_type="application/merge-patch+json")
         if response.status_code >= 400:
             raise RuntimeError(f"status of pod {name}: {response.status_code} {response.text[:500]}")
         ips[name] = ip

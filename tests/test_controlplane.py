@@ -303,7 +303,7 @@ def test_prometheus_discovers_the_api_server_and_the_stack(applied, cluster, api
     """The rendered prometheus.yml, the token and the CA a kubelet would give the pod: the API
     server's own endpoint scraped (up), the stack's pods and Services found by the pod and
     endpoints roles. Pods get their IPs from the kubelet stand-in (harness/kubeapi.py)."""
-    pod_ips = mark_pods_running(cluster, applied.namespace)
+    pod_ips = mark_pods_running(cluster, applied.namespace, NODE)
     pod_spec = workloads(applied, api)["prometheus"]["spec"]["template"]["spec"]
     args = pod_spec["containers"][0]["args"]
     port = free_port()
@@ -326,13 +326,19 @@ def test_prometheus_discovers_the_api_server_and_the_stack(applied, cluster, api
         say(request, f"{applied.stack}: Prometheus {prometheus_version()} scraped the API server "
                      f"{time.monotonic() - started:.1f} s after start")
 
-        def every_pod_found() -> dict[str, Any] | None:
-            found = prometheus_api(port, prefix, auth, "/api/v1/targets?state=any")
-            return found if set(pod_ips) <= discovered(found, "kubernetes-pods", "pod") else None
-
-        targets = wait_for(every_pod_found, "every pod discovered by the pod role", seconds=60, every=1)
         services = {s["metadata"]["name"] for s in cluster.items(f"/api/v1/namespaces/{applied.namespace}/services")}
-        assert services <= discovered(targets, "kubernetes-service-endpoints", "service")
+
+        def everything_found() -> dict[str, Any] | None:
+            found = prometheus_api(port, prefix, auth, "/api/v1/targets?state=any")
+            pods = set(pod_ips) <= discovered(found, "kubernetes-pods", "pod")
+            return found if pods and services <= discovered(found, "kubernetes-service-endpoints", "service") else None
+
+        try:
+            targets = wait_for(everything_found, "every pod and Service discovered", seconds=60, every=1)
+        except TimeoutError:
+            targets = prometheus_api(port, prefix, auth, "/api/v1/targets?state=any")
+            assert set(pod_ips) <= discovered(targets, "kubernetes-pods", "pod")
+            assert services <= discovered(targets, "kubernetes-service-endpoints", "service")
         per_pod = [t for t in targets["activeTargets"] if t["labels"].get("namespace") == applied.namespace
                    and t["labels"].get("pod") in pod_ips]
         assert per_pod, "no job of the stack found its pods through the pod role"
