@@ -172,3 +172,16 @@ def mark_pods_running(cluster: ControlPlane, namespace: str, node: str, subnet: 
             raise RuntimeError(f"status of pod {name}: {response.status_code} {response.text[:500]}")
         ips[name] = ip
     return ips
+
+
+def finish_pod_deletions(cluster: ControlPlane, namespace: str) -> list[str]:
+    """STAND-IN for a kubelet, second half: a pod bound to a node is only marked for deletion
+    until its kubelet confirms the containers stopped (a delete with grace period 0). Confirms it
+    for every pod of the namespace marked so; returns their names."""
+    done = []
+    for pod in cluster.items(f"/api/v1/namespaces/{namespace}/pods"):
+        if pod["metadata"].get("deletionTimestamp"):
+            name = pod["metadata"]["name"]
+            cluster.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", {"gracePeriodSeconds": 0})
+            done.append(name)
+    return done

@@ -25,7 +25,7 @@ import yaml
 from harness.controlplane import CONTEXT, TOOLS_BIN, ControlPlane
 from harness.engine import Result, Workspace, ci_secrets
 from harness.incluster import start_as_pod
-from harness.kubeapi import Api, mark_pods_running, mismatches, service_account_identity
+from harness.kubeapi import Api, finish_pod_deletions, mark_pods_running, mismatches, service_account_identity
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from tests.conftest import KUBERNETES_STACKS, stack_raw
 
@@ -495,9 +495,14 @@ def test_destroy_keeps_the_protected_namespace_and_claims(applied, cluster, requ
     assert cluster.get(f"/api/v1/namespaces/{ns}", missing_ok=True) is not None, "the namespace was deleted"
     left = {c["metadata"]["name"] for c in cluster.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")}
     assert left == claims
-    # skipAwait: the provider returns once deletion began; the garbage collector finishes it.
+    # skipAwait: the provider returns once deletion began; the garbage collector finishes it,
+    # once the kubelet stand-in confirms that the pods it "ran" stopped.
+    def gone() -> bool:
+        finish_pod_deletions(cluster, ns)
+        return not managed_objects(cluster, ns)
+
     try:
-        wait_for(lambda: not managed_objects(cluster, ns), "every unprotected object gone", seconds=60, every=1)
+        wait_for(gone, "every unprotected object gone", seconds=60, every=1)
     except TimeoutError:
         assert not managed_objects(cluster, ns)
     kept = {r["inputs"]["kind"] for r in applied.state()}
