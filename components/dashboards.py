@@ -1,13 +1,15 @@
-"""`Dashboards`: Grafana's data source, role folders, dashboards and team permissions through
-Grafana's API (pulumiverse-grafana), for stacks with `grafana.manageByApi: true`.
+"""`Dashboards`: the data source, role folders, dashboards and team permissions of an existing
+Grafana run apart from this stack (a shared or hosted one, `grafana.external`), through its API
+(pulumiverse-grafana), for stacks with `grafana.manageByApi: true`.
 
-The same dashboards (content.dashboards) are provisioned as files when the flag is off; here
-they are resources instead, so `pulumi preview` shows which dashboard changes, folder
-permissions can be set (file provisioning cannot), and removing a dashboard deletes it.
-Every resource uses an explicit provider that logs in to the stack's own Grafana (its
-external URL, reachable from where `pulumi up` runs) with the admin user and the
-`grafanaAdminPassword` secret, never an ambient GRAFANA_* setting, and waits for the Grafana
-workload, which the platform creates only once its healthcheck passes.
+The stack's own Grafana never comes here: it provisions the same data source and dashboards
+from files (content.plan), which works on a first deploy; a provider logging in to a Grafana
+the same `pulumi up` creates would need its port-forward, DNS record or certificate before they
+can exist. An external Grafana is already running, so the API path gives what files cannot:
+`pulumi preview` shows which dashboard changes, folder permissions and teams can be set, and
+removing a dashboard deletes it. Every resource uses an explicit provider with the external
+Grafana's own URL, organisation and credential (a secret config key), never an ambient
+GRAFANA_* setting.
 """
 
 from __future__ import annotations
@@ -22,27 +24,25 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.services import PACKAGE
-from config.settings import Settings
+from config.settings import ExternalGrafana, GrafanaTeam
 from content.dashboards import DashboardFile
 from content.dashboards.common import FOLDERS
 
 
 @dataclass(frozen=True)
 class DashboardsArgs:
-    settings: Settings
-    """Validated settings of the stack (admin user, teams)."""
+    external: ExternalGrafana
+    """The Grafana to manage: its URL, organisation and the secret key of its credential."""
+    teams: tuple[GrafanaTeam, ...]
+    """Teams and the role folders they may view or edit."""
     dashboards: tuple[DashboardFile, ...]
     """Every dashboard of the stack (content.plan)."""
     datasource: Mapping[str, Any]
-    """The data source definition shared with provisioning (content.grafana.datasource)."""
+    """The data source definition (content.grafana.external_datasource)."""
     secret_fields: Mapping[str, str]
     """secureJsonData field -> the secret key whose value fills it (content.grafana)."""
-    grafana_url: str
-    """Where the provider reaches Grafana: the stack's external Grafana URL."""
     secrets: Mapping[str, pulumi.Output[str]]
-    """The stack's secrets (grafanaAdminPassword, webPassword, ...), secret Outputs."""
-    grafana_workload: pulumi.Resource
-    """The Grafana container; every API resource waits for it."""
+    """The stack's secrets (the external credential, webPassword, ...), secret Outputs."""
     plain_fields: Mapping[str, str] | None = None
     """secureJsonData fields whose value is not a secret (the web TLS CA certificate)."""
 
@@ -60,17 +60,17 @@ class Dashboards(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DashboardsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:monitoring:Dashboards", name, None, opts)
-        settings = args.settings
+        external = args.external
         self.provider = grafana.Provider(
             f"{name}-provider",
-            url=args.grafana_url,
-            auth=pulumi.Output.concat(settings.grafana.admin_user, ":", args.secrets["grafanaAdminPassword"]),
-            # Grafana answers a little after its container turns healthy behind a proxy.
+            url=external.url,
+            auth=pulumi.Output.secret(args.secrets[external.credential]),
+            org_id=external.org_id,
             retries=5,
             retry_wait=5,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        api = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[args.grafana_workload])
+        api = pulumi.ResourceOptions(parent=self, provider=self.provider)
 
         source = dict(args.datasource)
         fields = sorted(args.secret_fields)
@@ -94,13 +94,12 @@ class Dashboards(pulumi.ComponentResource):
             opts=api,
         )
 
-        used = sorted({d.folder.key for d in args.dashboards} | {k for t in settings.grafana.teams for k in t.view + t.edit})
+        used = sorted({d.folder.key for d in args.dashboards} | {k for t in args.teams for k in t.view + t.edit})
         self.folders = {
             key: grafana.oss.Folder(f"{name}-folder-{key}", title=FOLDERS[key].title, uid=FOLDERS[key].uid, opts=api)
             for key in used
         }
-        after_source = pulumi.ResourceOptions(parent=self, provider=self.provider,
-                                              depends_on=[args.grafana_workload, self.datasource])
+        after_source = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.datasource])
         self.dashboards = {
             d.uid: grafana.oss.Dashboard(
                 f"{name}-{d.uid}",
@@ -116,10 +115,10 @@ class Dashboards(pulumi.ComponentResource):
         self.teams = {
             team.name: grafana.oss.Team(f"{name}-team-{_slug(team.name)}", name=team.name,
                                         members=list(team.members) or None, opts=api)
-            for team in settings.grafana.teams
+            for team in args.teams
         }
         grants: dict[str, list[grafana.oss.FolderPermissionPermissionArgs]] = {}
-        for team in settings.grafana.teams:
+        for team in args.teams:
             for permission, keys in (("View", team.view), ("Edit", team.edit)):
                 for key in keys:
                     grants.setdefault(key, []).append(grafana.oss.FolderPermissionPermissionArgs(

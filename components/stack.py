@@ -54,17 +54,18 @@ class MonitoringStack(pulumi.ComponentResource):
         }
         topology = Topology(settings)
         self.dashboards: Optional[Dashboards] = None
-        if settings.grafana.manage_by_api:
+        external = settings.grafana.external
+        if settings.grafana.manage_by_api and external is not None:
+            # An existing Grafana run apart from the stack: the one Grafana an API call can rely on.
             secret_fields, plain_fields = grafana.datasource_api_fields(settings)
             self.dashboards = Dashboards(f"{name}-dashboards", DashboardsArgs(
-                settings=settings,
+                external=external,
+                teams=tuple(settings.grafana.teams),
                 dashboards=plan.dashboards,
-                datasource=grafana.datasource(settings, topology),
+                datasource=grafana.external_datasource(settings, topology),
                 secret_fields=secret_fields,
                 plain_fields=plain_fields,
-                grafana_url=topology.external_url("grafana"),
                 secrets=secrets,
-                grafana_workload=self.services["grafana"].workload,
             ), opts=pulumi.ResourceOptions(parent=self))
         self.prometheus_url = pulumi.Output.from_input(topology.external_url("prometheus"))
         self.alertmanager_url = pulumi.Output.from_input(topology.external_url("alertmanager"))

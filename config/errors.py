@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi import RunError
 from pydantic import BaseModel, ValidationError
 
 
@@ -36,8 +37,34 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-class SettingsError(Exception):
-    """All the problems of one stack's configuration, raised before any resource exists."""
+@dataclass(frozen=True)
+class FieldIssue:
+    """One problem a model validator found among several fields, placed at the one field the
+    user must change. `path` runs from the validated model down (camelCase keys and list
+    indexes, as in the stack file); `value` is only the offending value; the fix either sets
+    that field to `example` or, with `remove=True`, removes it."""
+
+    path: tuple[str | int, ...]
+    value: Any
+    message: str
+    example: Any = _ABSENT
+    remove: bool = False
+
+
+class FieldIssuesError(ValueError):
+    """Raised by a model validator instead of a bare ValueError, so that an error spanning
+    several fields is reported at the exact key (`applications[1].name`) with only the values
+    involved, not at the parent key with a dump of the whole block. pydantic keeps the
+    exception in the error's context, where `problems_from_validation` finds it."""
+
+    def __init__(self, issues: list[FieldIssue]):
+        self.issues = issues
+        super().__init__("; ".join(i.message for i in issues))
+
+
+class SettingsError(RunError):
+    """All the problems of one stack's configuration, raised before any resource exists. A
+    `RunError`: Pulumi's Python host then shows the user this message alone, not a traceback."""
 
     def __init__(self, project: str, stack: str, problems: list[Problem]):
         self.project, self.stack, self.problems = project, stack, problems
@@ -51,6 +78,11 @@ def set_command(stack: str, key: str, value: Any, secret: bool = False) -> str:
     shown = value if isinstance(value, str) else json.dumps(value)
     flag = "--secret " if secret else ""
     return f"pulumi config set {flag}{path}'{key}' '{shown}' --stack {stack}"
+
+
+def remove_command(stack: str, key: str) -> str:
+    path = "--path " if "." in key or "[" in key else ""
+    return f"pulumi config rm {path}'{key}' --stack {stack}"
 
 
 def _key_path(loc: Iterable[Any]) -> str:
@@ -115,10 +147,18 @@ def problems_from_validation(
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
         # pydantic appends the union member or validator name in some locations; drop non-keys.
         loc = tuple(p for p in loc if isinstance(p, int) or not str(p).endswith("]"))
+        raised = item.get("ctx", {}).get("error")
+        if isinstance(raised, FieldIssuesError):
+            problems += [_field_problem(loc + issue.path, issue, data, stack) for issue in raised.issues]
+            continue
         key = _key_path(loc)
         value = _lookup(data, loc)
         kind = item["type"]
         message = item["msg"].removeprefix("Value error, ")
+        if "[key]" in item["loc"]:  # a bad key of a mapping (targetOverrides): the key is the value
+            problems.append(Problem(key=key, value=item["input"], message=message,
+                                    fix=remove_command(stack, key) + ", then set the entry under a valid key"))
+            continue
         if kind == "extra_forbidden":
             near = difflib.get_close_matches(str(loc[-1]), _siblings(model, loc), n=3)
             hint = f"did you mean {' or '.join(map(repr, near))}? " if near else ""
@@ -133,8 +173,26 @@ def problems_from_validation(
             if kind == "missing":
                 message = "required key is missing"
             if examples:
-                fix = set_command(stack, key, examples[0])
+                example = examples[0]
+                if loc and isinstance(loc[-1], int) and isinstance(example, list) and example:
+                    example = example[0]  # the key is one item of a list: offer one item
+                elif isinstance(example, dict) and example and loc[-1] != info.alias:
+                    example = next(iter(example.values()))  # the key is one entry of a mapping: offer a value
+                fix = set_command(stack, key, example)
             else:
                 fix = f"correct '{key}' in Pulumi.{stack}.yaml (see README, 'Configuration keys')"
         problems.append(Problem(key=key or "(stack)", value=value, message=message, fix=fix))
     return problems
+
+
+def _field_problem(loc: tuple[Any, ...], issue: FieldIssue, data: dict[str, Any], stack: str) -> Problem:
+    """The Problem of one FieldIssue; its value as the stack file spells it (-1, not -1.0) where it is there."""
+    key = _key_path(loc)
+    written = _lookup(data, loc)
+    if issue.remove:
+        fix = remove_command(stack, key)
+    elif issue.example is not _ABSENT:
+        fix = set_command(stack, key, issue.example)
+    else:
+        fix = f"correct '{key}' in Pulumi.{stack}.yaml (see README, 'Configuration keys')"
+    return Problem(key=key, value=issue.value if written is _ABSENT else written, message=issue.message, fix=fix)

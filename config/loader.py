@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from config.alerting import alerting_problems
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
+from config.grafana import grafana_problems
 from config.settings import (
     HEADROOM_MIN_GB,
     PROTECTED_ENVIRONMENTS,
@@ -110,6 +111,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         problems += _plan_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
         problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
+        problems += grafana_problems(settings, raw, secret_keys, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -176,7 +178,8 @@ def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
             key=f"alertOverrides[{p.index}].{p.field}",
             value=getattr(settings.alert_overrides[p.index], p.field.replace("for", "for_")),
             message=p.message,
-            fix=f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
+            fix=set_command(stack, f"alertOverrides[{p.index}].{p.field}", p.suggestion) if p.suggestion is not None
+            else f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
         )
         for p in check_overrides(plan.generated_rule_groups, settings.alert_overrides)
     ]

@@ -3,20 +3,26 @@
 Every key a user may write is a field here, in camelCase as it appears in the stack file.
 Unknown keys are errors (`extra="forbid"`): a misspelt key must not silently fall back to a
 default. Each field carries an example that error messages offer as the fix.
-Secrets are not fields: they are separate config keys, named in `SECRET_KEYS` or by a
-`...Secret` field of a receiver or exporter, and read by `config.loader` as Pulumi secrets.
+Secrets are not fields: they are separate config keys, named in `SECRET_KEYS`, by a receiver's
+`credential` or by an exporter's `passwordSecret` (and `webTls.keySecret`), and read by
+`config.loader` as Pulumi secrets.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+import re
+from typing import Annotated, ClassVar, Literal, Optional
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from config.errors import _ABSENT, FieldIssue, FieldIssuesError
+from config.promql import SELECTOR_STAND_IN, expression_problem, matchers_problem, series_problem
+from config.thresholds import KINDS, ThresholdKindName, range_problem, stricter_problem, stricter_than
 from config.units import duration_seconds, gibibytes_ceil, size_bytes
 
-# Secrets every stack needs; receivers and exporters name further ones in `...Secret` fields.
+# Secrets every stack needs; receivers (`credential`) and exporters (`passwordSecret`) name further ones.
 SECRET_KEYS: dict[str, str] = {
     "grafanaAdminPassword": "Grafana's admin password",
     "grafanaSecretKey": "Grafana's secret key (signs cookies, encrypts data source secrets)",
@@ -41,12 +47,40 @@ def _check_size(value: str) -> str:
     return value
 
 
+def _check_port(port: int, where: str) -> None:
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} of {where!r} is outside 1..65535; give a port from 1 to 65535")
+
+
+def _check_host_port(value: str) -> str:
+    _check_port(int(value.rsplit(":", 1)[1]), value)
+    return value
+
+
+def _check_probe_target(value: str) -> str:
+    """A probe target is a URL (http_2xx), host:port (tcp_connect) or a host (icmp); any port it
+    names must exist."""
+    address = urlsplit(value).netloc if "://" in value else value
+    port = re.search(r"\]?:(\d+)$", address)
+    if port and (address.startswith("[") or address.count(":") == 1):
+        _check_port(int(port.group(1)), value)
+    return value
+
+
+def _check_quantile(value: float) -> float:
+    why = range_problem(value, "quantile", None, "the latency quantile")
+    if why:
+        raise ValueError(why)
+    return value
+
+
 Duration = Annotated[str, AfterValidator(_check_duration)]
 Size = Annotated[str, AfterValidator(_check_size)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
 Cpu = Annotated[float, Field(gt=0, le=64)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")]
+HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$"), AfterValidator(_check_host_port)]
+ProbeTarget = Annotated[str, AfterValidator(_check_probe_target)]
 SecretKey = Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9]*$")]
 LabelName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
 # Labels Prometheus or the stack itself sets; a stack's own labels may not replace them.
@@ -65,6 +99,13 @@ class Model(BaseModel):
     )
 
 
+def _repeated_names(path: tuple[str, ...], names: list[str], what: str) -> list[FieldIssue]:
+    """One issue per name that an earlier item of the list already uses, at that item's `name`."""
+    return [FieldIssue((*path, i, "name"), name, f"{what} name {name!r} is used by {path[-1]}[{names.index(name)}]; "
+                       "names must be unique", example=f"{name}-2")
+            for i, name in enumerate(names) if name in names[:i]]
+
+
 class Quantity(Model):
     memory: Optional[Size] = Field(None, examples=["512MB"])
     cpu: Optional[Cpu] = Field(None, examples=[0.5])
@@ -79,15 +120,17 @@ class Resources(Model):
     @model_validator(mode="after")
     def _reservation_within_limit(self) -> Resources:
         lim, res = self.limits, self.reservations
+        issues = []
         if lim.memory and res.memory and size_bytes(res.memory) > size_bytes(lim.memory):
-            raise ValueError(
-                f"reservations.memory {res.memory} is above limits.memory {lim.memory}; "
-                "lower the reservation or raise the limit"
-            )
+            issues.append(FieldIssue(("reservations", "memory"), res.memory,
+                                     f"reservations.memory {res.memory} is above limits.memory {lim.memory}; "
+                                     "lower the reservation or raise the limit", example=lim.memory))
         if lim.cpu and res.cpu and res.cpu > lim.cpu:
-            raise ValueError(
-                f"reservations.cpu {res.cpu} is above limits.cpu {lim.cpu}; lower the reservation or raise the limit"
-            )
+            issues.append(FieldIssue(("reservations", "cpu"), res.cpu,
+                                     f"reservations.cpu {res.cpu} is above limits.cpu {lim.cpu}; "
+                                     "lower the reservation or raise the limit", example=lim.cpu))
+        if issues:
+            raise FieldIssuesError(issues)
         return self
 
 
@@ -108,10 +151,10 @@ class PrometheusSettings(Model):
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> PrometheusSettings:
         if duration_seconds(self.scrape_timeout) > duration_seconds(self.scrape_interval):
-            raise ValueError(
+            raise FieldIssuesError([FieldIssue(
+                ("scrapeTimeout",), self.scrape_timeout,
                 f"scrapeTimeout {self.scrape_timeout} is longer than scrapeInterval {self.scrape_interval}; "
-                "Prometheus refuses that"
-            )
+                "Prometheus refuses that", example=self.scrape_interval)])
         return self
 
 
@@ -137,31 +180,41 @@ class GrafanaTeam(Model):
     def _one_permission_per_folder(self) -> GrafanaTeam:
         both = sorted(set(self.view) & set(self.edit))
         if both:
-            raise ValueError(f"team {self.name!r} lists {both} under both view and edit; edit includes view, keep one")
+            raise FieldIssuesError([FieldIssue(
+                ("view", self.view.index(folder)), folder,
+                f"team {self.name!r} lists {folder!r} under both view and edit; edit includes view, keep one",
+                remove=True) for folder in both])
         if not self.view and not self.edit:
-            raise ValueError(f"team {self.name!r} names no folder; give it view or edit, e.g. view: [databases]")
+            raise FieldIssuesError([FieldIssue(("view",), _ABSENT, f"team {self.name!r} names no folder; "
+                                          "give it view or edit", example=["databases"])])
         return self
+
+
+class ExternalGrafana(Model):
+    """An existing Grafana run apart from this stack (a shared or hosted one), which the stack
+    manages through its API (`grafana.manageByApi`): the data source, role folders, dashboards,
+    teams and folder permissions. Uids are fixed, so give each stack its own organisation."""
+
+    url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", examples=["https://grafana.example.com"])
+    # The name of the secret config key holding a service account token (or `user:password`).
+    credential: SecretKey = Field(examples=["grafanaApiToken"])
+    org_id: int = Field(1, ge=1, examples=[2])
+    # Where that Grafana reaches this stack's Prometheus (default: the stack's external Prometheus URL).
+    prometheus_url: Optional[str] = Field(None, pattern=r"^https?://[^\s]+$",
+                                          examples=["https://memeit.pro/prometheus"])
 
 
 class GrafanaSettings(Model):
+    """The stack's own Grafana, which provisions its data source and dashboards from files, and
+    optionally an external Grafana managed through its API (checks that span these fields, with
+    their exact keys: config.grafana)."""
+
     resources: Resources = Resources()
     admin_user: str = Field("admin", min_length=1, examples=["admin"])
-    # Folders, the data source and dashboards through Grafana's API (pulumiverse-grafana)
-    # instead of provisioning files; needed for folder permissions.
+    # The dashboards also go to `external` through its API (pulumiverse-grafana), with teams.
     manage_by_api: bool = Field(False, examples=[True])
+    external: Optional[ExternalGrafana] = None
     teams: list[GrafanaTeam] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _teams_need_the_api(self) -> GrafanaSettings:
-        if self.teams and not self.manage_by_api:
-            raise ValueError(
-                "teams need manageByApi: true (provisioning files cannot set folder permissions); "
-                "pulumi config set --path 'grafana.manageByApi' true"
-            )
-        names = [t.name for t in self.teams]
-        if len(set(names)) != len(names):
-            raise ValueError(f"team names repeat: {names}")
-        return self
 
 
 class Threshold(Model):
@@ -172,35 +225,79 @@ class Threshold(Model):
 
 
 class Levels(Model):
+    """A warning and a critical level of one alert. Each subclass says what its threshold
+    measures (a kind of config.thresholds), which bounds `above`; the critical level must be
+    the stricter one."""
+
+    THRESHOLD_KIND: ClassVar[ThresholdKindName]
+    ALERT: ClassVar[str]  # the alert, as error messages name it
+
     warning: Optional[Threshold] = None
     critical: Optional[Threshold] = None
 
     @model_validator(mode="after")
-    def _critical_above_warning(self) -> Levels:
-        if self.warning and self.critical and self.critical.above < self.warning.above:
-            raise ValueError(
-                f"critical.above {self.critical.above} is below warning.above {self.warning.above}; "
-                "the critical level must be the stricter one"
-            )
+    def _thresholds_in_order(self) -> Levels:
+        kind, what = self.THRESHOLD_KIND, f"the {self.ALERT} alert"
+        issues = []
+        for severity in ("warning", "critical"):
+            level: Optional[Threshold] = getattr(self, severity)
+            why = level and range_problem(level.above, kind, "above", what)
+            if why:
+                issues.append(FieldIssue((severity, "above"), level.above, why, example=KINDS[kind].example))
+        if not issues and self.warning and self.critical:
+            why = stricter_problem(self.warning.above, self.critical.above, "above", what)
+            if why:
+                issues.append(FieldIssue(("critical", "above"), self.critical.above, why,
+                                         example=stricter_than(self.warning.above, kind, "above")))
+        issues += self._fragment_issues()
+        if issues:
+            raise FieldIssuesError(issues)
         return self
+
+    def _fragment_issues(self) -> list[FieldIssue]:
+        """Problems of the PromQL the subclass takes from the user (none here)."""
+        return []
+
+
+_METRIC = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 
 
 class QueueAlerts(Levels):
-    metric: str = Field("redis_queue_length", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    THRESHOLD_KIND = "count"
+    ALERT = "queue depth"
+
+    metric: str = Field("redis_queue_length", pattern=_METRIC)
     selector: str = Field("", examples=['queue="clips"'])
+
+    def _fragment_issues(self) -> list[FieldIssue]:
+        why = self.selector and matchers_problem(self.metric, self.selector)
+        return [FieldIssue(("selector",), self.selector, f"{why} (it is written as {self.metric}{{...}})",
+                           example='queue="clips"')] if why else []
 
 
 class LatencyAlerts(Levels):
-    histogram: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", examples=["clip_job_latency_seconds"])
-    quantile: float = Field(0.95, gt=0, lt=1)
+    THRESHOLD_KIND = "seconds"
+    ALERT = "job latency"
+
+    histogram: str = Field(pattern=_METRIC, examples=["clip_job_latency_seconds"])
+    quantile: Annotated[float, AfterValidator(_check_quantile)] = Field(0.95, examples=[0.95])
     window: Duration = Field("5m", examples=["5m"])
 
 
 class ErrorRatioAlerts(Levels):
-    histogram: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", examples=["clip_job_latency_seconds"])
+    THRESHOLD_KIND = "ratio"
+    ALERT = "job error ratio"
+
+    histogram: str = Field(pattern=_METRIC, examples=["clip_job_latency_seconds"])
     status_label: str = Field("status", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     error_value: str = Field("error", examples=["error"])
     window: Duration = Field("5m", examples=["5m"])
+
+    def _fragment_issues(self) -> list[FieldIssue]:
+        matcher = f'{self.status_label}="{self.error_value}"'
+        why = matchers_problem(self.histogram + "_count", matcher)
+        return [FieldIssue(("errorValue",), self.error_value, f"cannot stand in the PromQL matcher {matcher}: {why}",
+                           example="error")] if why else []
 
 
 Severity = Literal["info", "warning", "critical"]
@@ -228,6 +325,14 @@ class FixtureSeries(Model):
     value: float
     rate: bool = False
 
+    @field_validator("series")
+    @classmethod
+    def _one_series(cls, series: str) -> str:
+        why = series_problem(series)
+        if why:
+            raise ValueError(why)
+        return series
+
 
 class CustomAlert(Model):
     """An application's own alert. `$selector` in `expr` stands for the application's job
@@ -242,6 +347,16 @@ class CustomAlert(Model):
     runbook_url: Optional[str] = Field(None, pattern=r"^https?://", examples=["https://wiki.example.com/billing"])
     fire: list[FixtureSeries] = Field(min_length=1)
     quiet: list[FixtureSeries] = Field(min_length=1)
+
+    @field_validator("expr")
+    @classmethod
+    def _parses(cls, expr: str) -> str:
+        why = expression_problem(expr.replace("$selector", SELECTOR_STAND_IN))
+        if why:
+            raise ValueError(f"{why} (with $selector standing for {SELECTOR_STAND_IN})")
+        return expr
+
+
 class AppDashboard(Model):
     """Metrics the application's dashboard shows beyond those its alerts name."""
 
@@ -272,8 +387,10 @@ class Application(Model):
     def _own_labels_only(self) -> Application:
         taken = sorted(set(self.labels) & set(RESERVED_LABELS))
         if taken:
-            raise ValueError(f"labels {taken} are set by Prometheus or monstack; "
-                             f"use other names (reserved: {', '.join(RESERVED_LABELS)})")
+            raise FieldIssuesError([FieldIssue(("labels", label), self.labels[label],
+                                          f"label {label!r} is set by Prometheus or monstack; use another name "
+                                          f"(reserved: {', '.join(RESERVED_LABELS)})", remove=True)
+                               for label in taken])
         return self
 
 
@@ -296,7 +413,7 @@ class ServiceExporterSettings(ExporterSettings):
 
 
 class BlackboxSettings(ExporterSettings):
-    targets: list[str] = Field(default_factory=list, examples=[["https://example.com"]])
+    targets: list[ProbeTarget] = Field(default_factory=list, examples=[["https://example.com"]])
     module: Literal["http_2xx", "tcp_connect", "icmp"] = "http_2xx"
 
 
@@ -310,7 +427,9 @@ class ScrapeTargetSettings(ExporterSettings):
     def _targets_when_enabled(self) -> ScrapeTargetSettings:
         # Enabled with nothing to scrape would silently produce no job and no alert at all.
         if self.enabled and not self.targets:
-            raise ValueError("enabled needs at least one address in targets (host:port)")
+            example = type(self).model_fields["targets"].examples[0]
+            raise FieldIssuesError([FieldIssue(("targets",), self.targets,
+                                          "enabled needs at least one address in targets (host:port)", example=example)])
         return self
 
 
@@ -416,8 +535,10 @@ class TimeRange(Model):
     @model_validator(mode="after")
     def _not_empty(self) -> TimeRange:
         if self.start == self.end or self.start == "24:00":
-            raise ValueError(f"start {self.start} to end {self.end} is no span of time; "
-                             "start must differ from end and be before 24:00")
+            field, value = ("start", self.start) if self.start == "24:00" else ("end", self.end)
+            raise FieldIssuesError([FieldIssue((field,), value, f"start {self.start} to end {self.end} is no span of time; "
+                                          "start must differ from end and be before 24:00",
+                                          example="00:00" if field == "start" else "06:00")])
         return self
 
 
@@ -432,15 +553,20 @@ class MuteTimeInterval(Model):
 
     @model_validator(mode="after")
     def _says_when(self) -> MuteTimeInterval:
+        issues = []
         if not self.times and not self.weekdays:
-            raise ValueError("a mute time interval needs times, weekdays or both (otherwise it would mute always)")
+            issues.append(FieldIssue(("weekdays",), _ABSENT, "a mute time interval needs times, weekdays or both "
+                                     "(otherwise it would mute always)", example=["monday:friday"]))
         if self.location:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
             try:
                 ZoneInfo(self.location)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"location {self.location!r} is not an IANA time zone such as Europe/Berlin") from None
+                issues.append(FieldIssue(("location",), self.location, f"location {self.location!r} is not an IANA "
+                                         "time zone such as Europe/Berlin", example="Europe/Berlin"))
+        if issues:
+            raise FieldIssuesError(issues)
         return self
 
 
@@ -499,7 +625,8 @@ class Exposure(Model):
     @model_validator(mode="after")
     def _proxy_needs_url(self) -> Exposure:
         if self.mode == "proxy" and not self.public_url:
-            raise ValueError("mode proxy needs publicUrl (the address the reverse proxy serves, e.g. https://memeit.pro)")
+            raise FieldIssuesError([FieldIssue(("publicUrl",), _ABSENT, "mode proxy needs publicUrl (the address the "
+                                          "reverse proxy serves)", example="https://memeit.pro")])
         return self
 
 
@@ -560,10 +687,11 @@ class Ingress(Model):
     @model_validator(mode="after")
     def _one_certificate_source(self) -> Ingress:
         if bool(self.tls_secret) == bool(self.cert_manager_issuer):
-            raise ValueError(
-                "the ingress serves TLS only: set exactly one of tlsSecret (a kubernetes.io/tls Secret in the "
-                "namespace) or certManagerIssuer (cert-manager issues the certificate)"
-            )
+            why = ("the ingress serves TLS only: set exactly one of tlsSecret (a kubernetes.io/tls Secret in the "
+                   "namespace) or certManagerIssuer (cert-manager issues the certificate)")
+            if self.tls_secret:  # both given: drop the issuer
+                raise FieldIssuesError([FieldIssue(("certManagerIssuer",), self.cert_manager_issuer, why, remove=True)])
+            raise FieldIssuesError([FieldIssue(("tlsSecret",), _ABSENT, why, example="memeit-pro-tls")])
         return self
 
 
@@ -618,19 +746,20 @@ class KubernetesSettings(Model):
     @model_validator(mode="after")
     def _budget_needs_peers(self) -> KubernetesSettings:
         if self.pod_disruption_budgets and self.alertmanager_replicas < 2:
-            raise ValueError(
+            raise FieldIssuesError([FieldIssue(
+                ("alertmanagerReplicas",), self.alertmanager_replicas,
                 "alertmanagerReplicas 1 with podDisruptionBudgets: a budget on a single Alertmanager either blocks "
-                "every node drain (minAvailable 1) or protects nothing; set alertmanagerReplicas to 2 or more"
-            )
+                "every node drain (minAvailable 1) or protects nothing; set alertmanagerReplicas to 2 or more "
+                "(or podDisruptionBudgets to false)", example=2)])
         return self
 
     @model_validator(mode="after")
     def _await_needs_a_cluster(self) -> KubernetesSettings:
         if self.skip_await and self.render_yaml_to:
-            raise ValueError(
+            raise FieldIssuesError([FieldIssue(
+                ("skipAwait",), self.skip_await,
                 f"skipAwait with renderYamlTo {self.render_yaml_to!r}: rendering applies nothing, so there is nothing "
-                "to await, and the annotation would only be copied into the manifests; remove kubernetes.skipAwait"
-            )
+                "to await, and the annotation would only be copied into the manifests", remove=True)])
         return self
 
 
@@ -673,14 +802,13 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> Settings:
+        issues = []
         if self.environment in PROTECTED_ENVIRONMENTS and self.generate_secrets:
-            raise ValueError(
-                f"generateSecrets is only for dev; {self.environment} must have its secrets set "
-                "with `pulumi config set --secret`"
-            )
-        names = [a.name for a in self.applications]
-        if len(set(names)) != len(names):
-            raise ValueError(f"application names repeat: {names}")
+            issues.append(FieldIssue(("generateSecrets",), True, f"generateSecrets is only for dev; {self.environment} "
+                                     "must have its secrets set with `pulumi config set --secret`", remove=True))
+        issues += _repeated_names(("applications",), [a.name for a in self.applications], "application")
+        if issues:
+            raise FieldIssuesError(issues)
         return self
 
     @property
@@ -701,6 +829,8 @@ class Settings(Model):
                 needed[key] = f"a credential of receiver {receiver.name!r}"
         if self.web_tls:
             needed[self.web_tls.key_secret] = "the private key of the web TLS certificate"
+        if self.grafana.external:
+            needed[self.grafana.external.credential] = "the credential of the external Grafana (grafana.external.url)"
         for name in ("redis", "postgres", "mysql", "mongodb"):
             exporter = getattr(self.exporters, name)
             if exporter and exporter.enabled and exporter.password_secret:

@@ -48,8 +48,17 @@ def size_megabytes(text: str) -> int:
 
 
 def kubernetes_quantity(text: str) -> str:
-    """A size as a Kubernetes quantity in Mi (exact for every size we accept above 1 MiB)."""
-    return f"{max(1, size_bytes(text) // 1024**2)}Mi"
+    """A size as a Kubernetes quantity in whole Mi, written in the canonical form (Gi where exact)
+    that the Kubernetes provider renders and the API server stores: 1GB is `1Gi`, not `1024Mi`, so
+    the offline preview shows what the engine writes."""
+    mebibytes = max(1, size_bytes(text) // 1024**2)
+    return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"
+
+
+def cpu_quantity(cores: float) -> str:
+    """CPU cores as a Kubernetes quantity in the canonical form: whole cores bare (`1`), else millicores."""
+    millicores = round(cores * 1000)
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
 
 
 def gibibytes_ceil(size: int) -> int:

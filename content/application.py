@@ -60,12 +60,8 @@ def recording_rules(app: Application, job: ScrapeJob) -> list[Recording]:
 def _leveled(levels: Levels, make: Callable[[str, Threshold], Alert]) -> list[Alert]:
     """One alert per configured level; the warning and critical variants share a name, as
     the mixins write them, and are told apart by `severity`."""
-    out = []
-    for severity in ("warning", "critical"):
-        threshold: Optional[Threshold] = getattr(levels, severity)
-        if threshold is not None:
-            out.append(make(severity, threshold))
-    return out
+    variants: tuple[tuple[str, Optional[Threshold]], ...] = (("warning", levels.warning), ("critical", levels.critical))
+    return [make(severity, threshold) for severity, threshold in variants if threshold is not None]
 
 
 def _latency_fixture(lat: LatencyAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:
@@ -113,7 +109,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(q, lambda sev, t: Alert(
             name=f"{prefix}QueueDepthHigh", runbook="application-queue-depth-high",
             expr=f"max by (job, instance) ({q.metric}{{{metric_sel}}}) > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=q.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} queue depth above $threshold",
             description="Queue depth on {{ $labels.instance }} is {{ $value }}"
             f" (threshold $threshold for {t.for_}).",
@@ -127,7 +123,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(lat, lambda sev, t: Alert(
             name=f"{prefix}JobLatencyHigh", runbook="application-job-latency-high",
             expr=f"{quantile_record(lat, lat.quantile)}{{{sel}}} > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=lat.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} job {pct} latency above $threshold s",
             description=f"{pct} job latency is {{{{ $value | humanizeDuration }}}} (threshold $threshold s for {t.for_}).",
             fixture=_latency_fixture(lat, sel),
@@ -137,7 +133,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
         out += _leveled(err, lambda sev, t: Alert(
             name=f"{prefix}JobErrorRatioHigh", runbook="application-job-error-ratio-high",
             expr=f"{error_ratio_record(err)}{{{sel}}} > $threshold",
-            threshold=t.above, for_=t.for_, severity=sev,
+            threshold=t.above, threshold_kind=err.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} job error ratio above $threshold",
             description=f"{{{{ $value | humanizePercentage }}}} of jobs fail (threshold $threshold for {t.for_}).",
             fixture=_error_fixture(err, sel),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Optional
 
 from config.settings import AlertOverride
+from config.thresholds import range_problem, stricter_problem, stricter_than
 from content.rules import Alert, RuleGroup
 
 
@@ -19,6 +21,7 @@ class OverrideProblem:
     index: int  # position in `alertOverrides`
     field: str
     message: str
+    suggestion: Optional[float] = None  # a value of `field` that would be right
 
 
 def _matches(override: AlertOverride, alert: Alert) -> bool:
@@ -43,7 +46,58 @@ def check_overrides(groups: dict[str, list[RuleGroup]], overrides: list[AlertOve
                 index, "severity", f"{override.alert} has variants {variants}: name one with `severity`"))
         if override.threshold is not None and any(a.threshold is None for a in matched):
             problems.append(OverrideProblem(index, "threshold", f"{wanted} has no threshold to change"))
+        elif override.threshold is not None:
+            problems += _range_problems(index, override.threshold, matched)
+    if not problems:
+        problems += _order_problems(groups, overrides)
     return problems
+
+
+def _range_problems(index: int, threshold: float, matched: list[Alert]) -> list[OverrideProblem]:
+    """The overridden threshold must be of the kind the alert declares (a ratio in [0, 1]...)."""
+    for alert in matched:
+        kind = alert.threshold_kind or ""
+        why = range_problem(threshold, kind, alert.direction, f"{alert.name}/{alert.severity}")
+        if why:
+            return [OverrideProblem(index, "threshold", why, suggestion=alert.threshold)]
+    return []
+
+
+def _order_problems(groups: dict[str, list[RuleGroup]], overrides: list[AlertOverride]) -> list[OverrideProblem]:
+    """After the overrides, each alert's critical variant must still be stricter than its
+    warning (unless one is disabled); the problem goes to the last override that moved the pair."""
+    problems = []
+    for group in (g for gs in groups.values() for g in gs):
+        by_key = {a.key: a for a in group.alerts}
+        for warning in (a for a in group.alerts if a.severity == "warning" and a.threshold is not None):
+            name, critical = warning.name, by_key.get((warning.name, "critical"))
+            if critical is None:
+                continue
+            if any(o.disabled and (_matches(o, warning) or _matches(o, critical)) for o in overrides):
+                continue
+            (warn_at, warn_by), (crit_at, crit_by) = _final_threshold(warning, overrides), _final_threshold(critical, overrides)
+            why = stricter_problem(warn_at, crit_at, warning.direction, name)
+            if not why or max(warn_by, crit_by) < 0:
+                continue
+            kind = warning.threshold_kind or ""
+            if crit_by > warn_by:
+                moved, other_at, suggestion = "critical", warn_at, stricter_than(warn_at, kind, warning.direction)
+            else:
+                keeps = stricter_problem(warning.threshold, crit_at, warning.direction, name) is None
+                moved, other_at, suggestion = "warning", crit_at, warning.threshold if keeps else None
+            problems.append(OverrideProblem(max(warn_by, crit_by), "threshold",
+                                            f"{why}; this override sets the {moved} variant (the other is at {other_at:g})",
+                                            suggestion=suggestion))
+    return problems
+
+
+def _final_threshold(alert: Alert, overrides: list[AlertOverride]) -> tuple[float, int]:
+    """The alert's threshold after the overrides, and the index of the last override that set it (-1: none)."""
+    threshold, index = alert.threshold or 0.0, -1
+    for i, override in enumerate(overrides):
+        if _matches(override, alert) and override.threshold is not None:
+            threshold, index = override.threshold, i
+    return threshold, index
 
 
 def apply_overrides(groups: dict[str, list[RuleGroup]], overrides: list[AlertOverride]) -> dict[str, list[RuleGroup]]:

@@ -12,6 +12,7 @@ from typing import Optional
 from config.settings import Resources, Settings
 from content import alertmanager, application, grafana, prometheus, routing, self_monitoring
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
+from content.dashboards.common import StackFacts
 from content.images import image_ref
 from content.integrations import EXPORTERS
 from content.integrations.base import CONFIG_DIR, AccessRule, Egress, HostAccess
@@ -91,8 +92,9 @@ class ServicePlan:
     publish: Optional[tuple[str, int]] = None
     resources: Resources = Resources()
     tmpfs: tuple[str, ...] = ()
-    # Create the workload only once its healthcheck passes (what API clients of it need).
-    wait_healthy: bool = False
+    # Directories of `files` whose sub-directories travel apart: Grafana's dashboards/, one per
+    # folder (Kubernetes: a ConfigMap each, see components/platforms/kube/bundles.py).
+    split_dirs: tuple[str, ...] = ()
     volume_size: Optional[str] = None  # of the data volume, where the platform sizes volumes
     replicas: int = 1
     peer_port: Optional[int] = None  # replicas gossip with each other on this port
@@ -119,7 +121,8 @@ class StackPlan:
     jobs: tuple[ScrapeJob, ...]
     rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups, overrides applied
     generated_rule_groups: dict[str, list[RuleGroup]]  # before the stack's overrides
-    # Every dashboard, for provisioning files or the Grafana API (`grafana.manageByApi`).
+    # Every dashboard: provisioning files of the stack's Grafana, and with `grafana.manageByApi`
+    # the same JSON through the API of an external Grafana.
     dashboards: tuple[DashboardFile, ...] = ()
 
     def service(self, name: str) -> ServicePlan:
@@ -160,13 +163,12 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         exporter_jobs_by_key[exporter.key] = exporter_jobs
         if not exporter.runs_workload:
             continue  # scrape-only: the exporter runs elsewhere (a Windows host, a broker's plugin)
-        password_key = getattr(own, "password_secret", None)
+        password_key = exporter.password_key(own)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}
         if password_key:
-            secret_env_name = getattr(exporter, "secret_env", None)
-            if secret_env_name:
-                secret_env = {secret_env_name: password_key}
+            if exporter.secret_env:
+                secret_env = {exporter.secret_env: password_key}
             else:
                 for path in exporter.secret_files(own, "").keys():
                     secret_files += (SecretFile(
@@ -198,25 +200,27 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         jobs.append(job)
         rule_groups[f"app-{app.name}.yml"] = application.rule_groups(app)
 
-    platform_jobs = prometheus.platform_jobs(settings, topo)
-    rule_groups["monstack.yml"] = self_monitoring.rule_groups(settings, platform_jobs)
+    platform_jobs = prometheus.platform_jobs(settings.prometheus.self_scrape_interval, web_user, topo)
+    rule_groups["monstack.yml"] = self_monitoring.rule_groups(platform_jobs, topo.replicas("alertmanager"))
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
-    all_jobs = [routing.with_target_labels(job, settings) for job in platform_jobs + jobs]
+    all_jobs = [routing.with_target_labels(job, topo.stack_host) for job in platform_jobs + jobs]
     # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
     integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
                     for key, found in exporter_jobs_by_key.items()]
     app_dashboards = [(app, application.scrape_job(app), _alerts(rule_groups[f"app-{app.name}.yml"]))
                       for app in settings.applications]
+    facts = StackFacts(environment=settings.environment, cluster=settings.cluster,
+                       runbook_base_url=settings.runbook_base_url,
+                       applications=tuple(app.name for app in settings.applications))
     dashboards = build_dashboards(
-        settings, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
+        facts, integrations, app_dashboards, platform_jobs, _alerts(rule_groups["monstack.yml"]),
         Urls(grafana_prefix=topo.route_prefix("grafana"), prometheus=topo.external_url("prometheus"),
              alertmanager=topo.external_url("alertmanager")),
     )
-    by_api = settings.grafana.manage_by_api
-    # By API, Pulumi declares the data source, folders and dashboards (components.dashboards);
-    # otherwise Grafana provisions them from these files (sub-directories become folders).
-    grafana_files = {} if by_api else {
+    # The stack's own Grafana provisions its data source and dashboards from these files
+    # (sub-directories become folders), on its first start too: no API call has to reach it.
+    grafana_files = {
         "provisioning/datasources/prometheus.yml": grafana.datasource_provisioning(settings, topo),
         "provisioning/dashboards/monstack.yml": grafana.dashboard_provisioning(),
         **{d.path: d.json for d in dashboards},
@@ -232,9 +236,11 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         bundle_dir="prometheus",
         image=image_ref("prometheus", settings.images),
         port=INTERNAL_PORTS["prometheus"],
-        args=tuple(prometheus.prometheus_args(settings, topo)),
+        args=tuple(prometheus.prometheus_args(settings.prometheus, settings.log_level, topo)),
         files={
-            "prometheus.yml": prometheus.prometheus_config(settings, topo, all_jobs, list(rule_files)),
+            "prometheus.yml": prometheus.prometheus_config(
+                settings.prometheus, {"cluster": settings.cluster, "environment": settings.environment}, web_user,
+                settings.target_overrides, topo, all_jobs, list(rule_files)),
             **rule_files,
             **tls_files,
         },
@@ -257,16 +263,17 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     am_prefix = topo.route_prefix("alertmanager").rstrip("/")
     receiver_files = tuple(
         SecretFile(f"secrets/{key}", (key,), lambda value: value)
-        for key in alertmanager.receiver_secret_keys(settings)
+        for key in alertmanager.receiver_secret_keys(settings.alerting.receivers)
     )
     services.append(ServicePlan(
         name="alertmanager",
         bundle_dir="alertmanager",
         image=image_ref("alertmanager", settings.images),
         port=INTERNAL_PORTS["alertmanager"],
-        args=tuple(alertmanager.alertmanager_args(settings, topo)),
+        args=tuple(alertmanager.alertmanager_args(settings.log_level, topo)),
         instance_env=alertmanager.cluster_env(topo),
-        files={"alertmanager.yml": alertmanager.alertmanager_config(settings), **tls_files},
+        files={"alertmanager.yml": alertmanager.alertmanager_config(settings.alerting, settings.alertmanager,
+                                                                    settings.cluster), **tls_files},
         secret_files=(web_yml, web_password) + tls_key + receiver_files,
         data_path=alertmanager.DATA_DIR,
         probe=Probe(INTERNAL_PORTS["alertmanager"], f"{am_prefix}/-/healthy", ready_path=f"{am_prefix}/-/ready",
@@ -305,7 +312,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         publish=topo.published_port("grafana"),
         resources=settings.grafana.resources,
         tmpfs=("/tmp",),
-        wait_healthy=by_api,
+        split_dirs=(grafana.DASHBOARDS_DIR,),
         volume_size=k8s.volumes.grafana,
         ui=True,
         egress=Egress(services=("prometheus",)),

@@ -1,10 +1,12 @@
-"""prometheus.yml and Prometheus' command line, from settings and the stack's scrape jobs."""
+"""prometheus.yml and Prometheus' command line, from the Prometheus settings, the topology and
+the stack's scrape jobs."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
-from config.settings import Settings
+from config.settings import PrometheusSettings
 from content.integrations.base import CONFIG_DIR
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
@@ -15,16 +17,17 @@ DATA_DIR = "/prometheus"
 WEB_PASSWORD_FILE = "secrets/web-password"  # relative: resolved beside prometheus.yml
 
 
-def _ca_file(settings: Settings) -> str | None:
-    return TLS_CA_FILE if settings.web_tls else None
+def _ca_file(topology: Topology, service: str) -> str | None:
+    """The CA that verifies a service whose listener has TLS."""
+    return TLS_CA_FILE if topology.scheme(service) == "https" else None
 
 
-def platform_jobs(settings: Settings, topology: Topology) -> list[ScrapeJob]:
+def platform_jobs(self_scrape_interval: str, web_user: str, topology: Topology) -> list[ScrapeJob]:
     """Scrape jobs of Prometheus itself and of Alertmanager, both behind basic auth (and TLS
     when configured), under their route prefixes."""
     jobs = []
     for service, hosts, interval in (
-        ("prometheus", ("localhost",), settings.prometheus.self_scrape_interval),
+        ("prometheus", ("localhost",), self_scrape_interval),
         ("alertmanager", topology.instances("alertmanager"), None),
     ):
         jobs.append(ScrapeJob(
@@ -32,17 +35,16 @@ def platform_jobs(settings: Settings, topology: Topology) -> list[ScrapeJob]:
             targets=tuple(f"{host}:{INTERNAL_PORTS[service]}" for host in hosts),
             metrics_path=f"{topology.route_prefix(service).rstrip('/')}/metrics",
             scheme=topology.scheme(service),
-            ca_file=_ca_file(settings),
+            ca_file=_ca_file(topology, service),
             interval=interval,
-            basic_auth_user=settings.web_user,
+            basic_auth_user=web_user,
             basic_auth_password_file=WEB_PASSWORD_FILE,
         ))
     return jobs
 
 
-def _retargeted(settings: Settings, job: ScrapeJob) -> ScrapeJob:
-    """The job with `targetOverrides` applied to its targets and its probing exporter."""
-    moved = settings.target_overrides
+def _retargeted(moved: Mapping[str, str], job: ScrapeJob) -> ScrapeJob:
+    """The job with `targetOverrides` (`moved`) applied to its targets and its probing exporter."""
     if not moved:
         return job
     return dataclasses.replace(
@@ -50,53 +52,56 @@ def _retargeted(settings: Settings, job: ScrapeJob) -> ScrapeJob:
         targets=tuple(moved.get(t, t) for t in job.targets),
         probe_via=moved.get(job.probe_via, job.probe_via) if job.probe_via else None,
     )
-def stack_label_relabeling(settings: Settings) -> list[dict[str, str]]:
+
+
+def stack_label_relabeling(stack_labels: Mapping[str, str]) -> list[dict[str, str]]:
     """`environment` and `cluster` on every scraped series, not only in `external_labels`
     (which Prometheus adds to series leaving it, never to local queries): dashboards filter on
     them locally and in a central store alike. Relabeling works for any service discovery;
     the values equal the external labels, so remote write and alerts are unchanged."""
-    return [
-        {"target_label": "environment", "replacement": settings.environment},
-        {"target_label": "cluster", "replacement": settings.cluster},
-    ]
+    return [{"target_label": name, "replacement": stack_labels[name]} for name in ("environment", "cluster")]
 
 
-def _scrape_config(job: ScrapeJob, settings: Settings) -> dict:
+def _scrape_config(job: ScrapeJob, stack_labels: Mapping[str, str]) -> dict:
     rendered = job.render()
-    rendered["relabel_configs"] = rendered.get("relabel_configs", []) + stack_label_relabeling(settings)
+    rendered["relabel_configs"] = rendered.get("relabel_configs", []) + stack_label_relabeling(stack_labels)
     return rendered
 
 
-def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJob], rule_files: list[str]) -> str:
-    prom = settings.prometheus
+def prometheus_config(prom: PrometheusSettings, stack_labels: Mapping[str, str], web_user: str,
+                      target_overrides: Mapping[str, str], topology: Topology, jobs: list[ScrapeJob],
+                      rule_files: list[str]) -> str:
+    """prometheus.yml: the global intervals, the stack's `cluster` and `environment` labels
+    (`stack_labels`), every Alertmanager replica and every scrape job, with the addresses
+    `target_overrides` moves (the live tests' loopback processes)."""
     am_prefix = topology.route_prefix("alertmanager").rstrip("/")
     doc = {
         "global": {
             "scrape_interval": prom.scrape_interval,
             "scrape_timeout": prom.scrape_timeout,
             "evaluation_interval": prom.evaluation_interval,
-            "external_labels": {"cluster": settings.cluster, "environment": settings.environment},
+            "external_labels": {"cluster": stack_labels["cluster"], "environment": stack_labels["environment"]},
         },
         "rule_files": sorted(rule_files),
         "alerting": {
             "alertmanagers": [{
-                "basic_auth": {"username": settings.web_user, "password_file": WEB_PASSWORD_FILE},
+                "basic_auth": {"username": web_user, "password_file": WEB_PASSWORD_FILE},
                 **({"path_prefix": am_prefix} if am_prefix else {}),
-                **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}} if settings.web_tls else {}),
+                **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}}
+                   if topology.scheme("alertmanager") == "https" else {}),
                 # Every replica: each alert goes to all of them, and they deduplicate by gossip.
                 "static_configs": [{"targets": [
-                    settings.target_overrides.get(address, address)
+                    target_overrides.get(address, address)
                     for address in (f"{host}:{INTERNAL_PORTS['alertmanager']}" for host in topology.instances("alertmanager"))
                 ]}],
             }],
         },
-        "scrape_configs": [_scrape_config(_retargeted(settings, job), settings) for job in jobs],
+        "scrape_configs": [_scrape_config(_retargeted(target_overrides, job), stack_labels) for job in jobs],
     }
-    return dump(doc, header=f"Generated by monstack for {settings.cluster}; do not edit.")
+    return dump(doc, header=f"Generated by monstack for {stack_labels['cluster']}; do not edit.")
 
 
-def prometheus_args(settings: Settings, topology: Topology) -> list[str]:
-    prom = settings.prometheus
+def prometheus_args(prom: PrometheusSettings, log_level: str, topology: Topology) -> list[str]:
     return [
         f"--config.file={CONFIG_DIR}/prometheus.yml",
         f"--web.config.file={CONFIG_DIR}/web.yml",
@@ -105,6 +110,6 @@ def prometheus_args(settings: Settings, topology: Topology) -> list[str]:
         f"--storage.tsdb.retention.size={prom.retention.size}",
         f"--web.external-url={topology.external_url('prometheus')}",
         f"--web.route-prefix={topology.route_prefix('prometheus')}",
-        f"--log.level={settings.log_level}",
+        f"--log.level={log_level}",
         "--web.enable-lifecycle",
     ]

@@ -35,12 +35,12 @@ later puts a node exporter on each node with `host` = the node name.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from config.settings import WEEKDAYS, MuteTimeInterval, Settings
+from config.settings import WEEKDAYS, Alerting, AlertmanagerSettings, MuteTimeInterval, Routing, Settings
 from content.scrape import ScrapeJob
-from content.topology import Topology
 
 GROUP_BY = ["alertname", "cluster", "environment", "service"]
 WATCHDOG = "Watchdog"
@@ -61,19 +61,15 @@ def routable_labels(settings: Settings) -> set[str]:
     return set(ROUTING_LABELS) | own
 
 
-def host_label(settings: Settings) -> str:
-    """The `host` value of every target on the stack's Docker host (see the module docstring)."""
-    return Topology(settings).name_prefix
-
-
-def with_target_labels(job: ScrapeJob, settings: Settings) -> ScrapeJob:
+def with_target_labels(job: ScrapeJob, stack_host: Optional[str]) -> ScrapeJob:
     """The job with `service` and (unless it probes remote targets) `host` target labels;
-    labels the job already sets win. On Kubernetes there is no one host: pods move between
-    nodes, so no `host` is set and the host-down inhibition stays inert (its target matcher
-    needs a non-empty `host`); node alerts carry the `node` label instead."""
+    labels the job already sets win. `stack_host` is `Topology.stack_host`: on Kubernetes
+    there is no one host (pods move between nodes), so no `host` is set and the host-down
+    inhibition stays inert (its target matcher needs a non-empty `host`); node alerts carry
+    the `node` label instead."""
     extra = {"service": job.name}
-    if job.on_stack_host and job.probe_via is None and settings.platform == "docker":
-        extra["host"] = host_label(settings)
+    if stack_host and job.on_stack_host and job.probe_via is None:
+        extra["host"] = stack_host
     merged = {**extra, **dict(job.labels)}
     return dataclasses.replace(job, labels=tuple(sorted(merged.items())))
 
@@ -112,62 +108,62 @@ class RouteSpec:
         return route
 
 
-def severity_receiver(settings: Settings, severity: str) -> str:
-    routing = settings.alerting.routing
-    return getattr(routing, severity) or routing.default
+def severity_receiver(routing: Routing, severity: str) -> str:
+    """The receiver of `severity` ("critical" or "warning"), else the default one."""
+    return {"critical": routing.critical, "warning": routing.warning}[severity] or routing.default
 
 
-def watchdog_receiver(settings: Settings) -> str:
-    return settings.alerting.routing.dead_mans_switch or NULL_RECEIVER
+def watchdog_receiver(routing: Routing) -> str:
+    return routing.dead_mans_switch or NULL_RECEIVER
 
 
-def route_specs(settings: Settings) -> list[RouteSpec]:
+def route_specs(alerting: Alerting) -> list[RouteSpec]:
     """The children of the root route, in the order Alertmanager tries them."""
-    routing = settings.alerting.routing
+    routing = alerting.routing
     interval = routing.dead_mans_switch_interval
     specs = [RouteSpec(
-        key="watchdog", receiver=watchdog_receiver(settings), match=(("alertname", WATCHDOG),),
+        key="watchdog", receiver=watchdog_receiver(routing), match=(("alertname", WATCHDOG),),
         # Sent at once and re-sent every interval: the switch pages when a beat is missing.
         timing={"group_wait": "0s", "group_interval": interval, "repeat_interval": interval},
     )]
-    for index, route in enumerate(settings.alerting.routes):
+    for index, route in enumerate(alerting.routes):
         specs.append(RouteSpec(
             key=f"routes[{index}]", receiver=route.receiver, match=tuple(sorted(route.match.items())),
             severities=tuple(route.severities), continue_=route.continue_, mute=tuple(route.mute_time_intervals),
         ))
     for severity in ("critical", "warning"):
         specs.append(RouteSpec(
-            key=severity, receiver=severity_receiver(settings, severity), severities=(severity,),
+            key=severity, receiver=severity_receiver(routing, severity), severities=(severity,),
             mute=tuple(routing.mute_time_intervals.get(severity, ())),
         ))
     return specs
 
 
-def resolve(settings: Settings, labels: dict[str, str]) -> list[str]:
+def resolve(alerting: Alerting, labels: Mapping[str, str]) -> list[str]:
     """Receivers an alert with `labels` reaches in the tree of `route_specs` (what amtool must
     agree with): every matching child up to the first that does not continue, else the root."""
     out = []
-    for spec in route_specs(settings):
+    for spec in route_specs(alerting):
         if spec.matches(labels):
             out.append(spec.receiver)
             if not spec.continue_:
                 return out
-    return out or [settings.alerting.routing.default]
+    return out or [alerting.routing.default]
 
 
-def route_tree(settings: Settings) -> dict[str, Any]:
-    am = settings.alertmanager
+def route_tree(alerting: Alerting, timing: AlertmanagerSettings) -> dict[str, Any]:
+    """The root route: the default receiver with the environment's grouping and timing."""
     return {
-        "receiver": settings.alerting.routing.default,
+        "receiver": alerting.routing.default,
         "group_by": GROUP_BY,
-        "group_wait": am.group_wait,
-        "group_interval": am.group_interval,
-        "repeat_interval": am.repeat_interval,
-        "routes": [spec.render() for spec in route_specs(settings)],
+        "group_wait": timing.group_wait,
+        "group_interval": timing.group_interval,
+        "repeat_interval": timing.repeat_interval,
+        "routes": [spec.render() for spec in route_specs(alerting)],
     }
 
 
-def inhibit_rules(settings: Settings) -> list[dict[str, Any]]:
+def inhibit_rules() -> list[dict[str, Any]]:
     """Two rules. A critical hides the warning variant of the same alert on the same instance.
     NodeDown hides every other alert of its host (`host` label, see the module docstring):
     when a host is gone its services' target-down alerts add nothing. NodeDown itself is
@@ -237,8 +233,8 @@ def _interval_entries(mute: MuteTimeInterval) -> list[dict[str, Any]]:
     return entries
 
 
-def time_intervals(settings: Settings) -> list[dict[str, Any]]:
-    return [{"name": m.name, "time_intervals": _interval_entries(m)} for m in settings.alerting.mute_time_intervals]
+def time_intervals(mutes: Sequence[MuteTimeInterval]) -> list[dict[str, Any]]:
+    return [{"name": m.name, "time_intervals": _interval_entries(m)} for m in mutes]
 
 
 @dataclass(frozen=True)
@@ -252,16 +248,16 @@ class RouteCase:
     receivers: tuple[str, ...]
 
 
-def route_cases(settings: Settings) -> list[RouteCase]:
+def route_cases(alerting: Alerting, stack_labels: Mapping[str, str]) -> list[RouteCase]:
     """One case per child route plus the root, built from the same specs as the tree: the
-    labels a matching alert carries, and the receivers `resolve` says it reaches."""
-    base = {"cluster": settings.cluster, "environment": settings.environment, "alertname": "RoutingTest",
-            "service": "routing-test"}
+    labels a matching alert carries (with the stack's `cluster` and `environment`,
+    `stack_labels`), and the receivers `resolve` says it reaches."""
+    base = {**stack_labels, "alertname": "RoutingTest", "service": "routing-test"}
     cases = []
-    for spec in route_specs(settings):
+    for spec in route_specs(alerting):
         labels = {**base, "severity": spec.severities[0] if spec.severities else "warning", **dict(spec.match)}
         cases.append(RouteCase(spec.key, f"{spec.key}: {' '.join(spec.matchers())}", labels,
-                               tuple(resolve(settings, labels))))
+                               tuple(resolve(alerting, labels))))
     info = {**base, "severity": "info"}
-    cases.append(RouteCase("root", "root: an info alert", info, tuple(resolve(settings, info))))
+    cases.append(RouteCase("root", "root: an info alert", info, tuple(resolve(alerting, info))))
     return cases

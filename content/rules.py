@@ -13,15 +13,18 @@ generated from those fixtures (content/alert_tests.py), never copied by hand.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from config.thresholds import KINDS, Direction, ThresholdKindName
 from content.yamlio import dump
 
 RUNBOOKS_DIR = "docs/runbooks"  # in this repository; `runbookBaseUrl` says where it is served
 SEVERITIES = ("info", "warning", "critical")
 THRESHOLD = "$threshold"  # stands in `expr`, `summary` and `description` for the threshold
+_COMPARISON = re.compile(r"([<>])=?\s*\$threshold")  # how `expr` compares with the threshold
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class Alert:
     # Runbook page (docs/runbooks/<runbook>.md); alerts of one kind across applications share one.
     runbook: str = ""
     threshold: Optional[float] = None
+    # What the threshold measures (config.thresholds.KINDS: ratio, seconds, count...): it bounds
+    # the values a stack may override it with. Required with a threshold.
+    threshold_kind: Optional[ThresholdKindName] = None
     fixture: Optional[Fixture] = field(default=None, compare=False)
     # Watchdog-style alerts fire by design: they have no quiet case.
     always_fires: bool = False
@@ -66,6 +72,16 @@ class Alert:
             raise ValueError(f"alert {self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
         if (THRESHOLD in self.expr) != (self.threshold is not None):
             raise ValueError(f"alert {self.name}: `threshold` and the {THRESHOLD} token in expr go together")
+        if self.threshold is not None and (self.threshold_kind not in KINDS or not self.direction):
+            raise ValueError(f"alert {self.name}: threshold_kind {self.threshold_kind!r} is not one of {list(KINDS)}")
+
+    @property
+    def direction(self) -> Direction:
+        """Whether the alert fires above or below its threshold (read from `> $threshold` in expr)."""
+        found = _COMPARISON.search(self.expr)
+        if not found:
+            raise ValueError(f"alert {self.name}: expr must compare with `> {THRESHOLD}` or `< {THRESHOLD}`")
+        return "above" if found.group(1) == ">" else "below"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -187,7 +203,8 @@ def ratio_alert(name: str, numerator: str, denominator: str, selector: str, *, t
     return Alert(
         name=name,
         expr=f"{num} / {den} {'>' if above else '<'} $threshold",
-        threshold=threshold, for_=for_, severity=severity, summary=summary, description=description,
+        threshold=threshold, threshold_kind="ratio", for_=for_, severity=severity, summary=summary,
+        description=description,
         fixture=ratio_fixture(f"{numerator}{labels}", f"{denominator}{labels}", above=above, rate=bool(window)),
     )
 

@@ -3,7 +3,6 @@ Watchdog that proves the whole alert path works (a dead man's switch pages when 
 
 from __future__ import annotations
 
-from config.settings import Settings
 from content.rules import Alert, RuleGroup, Series, gauge_fixture, labels_of, target_down, watchdog
 from content.scrape import ScrapeJob
 
@@ -25,7 +24,7 @@ def _increase_alert(name: str, metric: str, selector: str, window: str, for_: st
     return Alert(
         name=name,
         expr=f"increase({metric}{{{selector}}}[{window}]) > $threshold",
-        threshold=0, for_=for_, severity=severity, summary=summary, description=description,
+        threshold=0, threshold_kind="count", for_=for_, severity=severity, summary=summary, description=description,
         fixture=lambda _t, fire: [Series(f"{metric}{labels_of(selector)}", 0.05 if fire else 0, rate=True)],
     )
 
@@ -40,7 +39,7 @@ def _ratio_alert(name: str, failed: str, total: str, selector: str, for_: str, s
     return Alert(
         name=name,
         expr=f"rate({failed}{{{selector}}}[5m]) / rate({total}{{{selector}}}[5m]) > $threshold",
-        threshold=0.01, for_=for_, severity=severity, summary=summary, description=description,
+        threshold=0.01, threshold_kind="ratio", for_=for_, severity=severity, summary=summary, description=description,
         fixture=fixture,
     )
 
@@ -64,7 +63,7 @@ def prometheus_alerts(job: ScrapeJob) -> list[Alert]:
         Alert(
             name="PrometheusNotConnectedToAlertmanagers",
             expr=f"max_over_time(prometheus_notifications_alertmanagers_discovered{{{sel}}}[5m]) < $threshold",
-            threshold=1, for_="10m", severity="warning",
+            threshold=1, threshold_kind="count", for_="10m", severity="warning",
             summary="Prometheus reaches no Alertmanager",
             description="{{ $labels.instance }} has discovered no Alertmanager: no alert leaves Prometheus.",
             fixture=gauge_fixture("prometheus_notifications_alertmanagers_discovered", sel, above=False),
@@ -101,7 +100,7 @@ def alertmanager_alerts(job: ScrapeJob, replicas: int) -> list[Alert]:
         Alert(
             name="AlertmanagerClusterMembersMissing",
             expr=f"alertmanager_cluster_members{{{sel}}} < $threshold",
-            threshold=replicas, for_="15m", severity="warning",
+            threshold=replicas, threshold_kind="count", for_="15m", severity="warning",
             summary="Alertmanager cluster is missing members",
             description="{{ $labels.instance }} sees {{ $value }} cluster members, fewer than $threshold: "
             "notifications may be duplicated or lost.",
@@ -110,12 +109,13 @@ def alertmanager_alerts(job: ScrapeJob, replicas: int) -> list[Alert]:
     ]
 
 
-def rule_groups(settings: Settings, platform_jobs: list[ScrapeJob]) -> list[RuleGroup]:
+def rule_groups(platform_jobs: list[ScrapeJob], alertmanager_replicas: int) -> list[RuleGroup]:
+    """The self-monitoring rules. `alertmanager_replicas` is how many peers the topology runs
+    (`Topology.replicas`): each one should see them all, so fewer is a lost peer."""
     jobs = {job.name: job for job in platform_jobs}
-    replicas = getattr(settings, "alertmanager_replicas", 1)
     return [
         RuleGroup(name="watchdog", rules=(watchdog(),), layer="infrastructure"),
         RuleGroup(name="prometheus", rules=tuple(prometheus_alerts(jobs["prometheus"])), layer="infrastructure"),
-        RuleGroup(name="alertmanager", rules=tuple(alertmanager_alerts(jobs["alertmanager"], replicas)),
+        RuleGroup(name="alertmanager", rules=tuple(alertmanager_alerts(jobs["alertmanager"], alertmanager_replicas)),
                   layer="infrastructure"),
     ]

@@ -6,7 +6,7 @@ one place that knows how an address looks on Docker (a container alias) and on K
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from config.settings import Settings
 from content.scrape import pod_discovery
@@ -31,6 +31,12 @@ class Topology:
     def name_prefix(self) -> str:
         """The network's name and every container's prefix (`monstack-<env>` unless set)."""
         return self.settings.network_name or f"monstack-{self.settings.environment}"
+
+    @property
+    def stack_host(self) -> Optional[str]:
+        """The `host` label of every target on the stack's one Docker host (the network's name);
+        None on Kubernetes, where pods move between nodes (content/routing.py says why)."""
+        return None if self.kubernetes else self.name_prefix
 
     def host(self, service: str) -> str:
         """Address of a service on the platform network (Docker: the container alias;

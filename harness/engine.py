@@ -15,18 +15,20 @@ API (what other tests reuse)::
 
 - `Workspace.create(root=None)`: copies the project (without .git, .venv, .tools, outputs) into
   `root/project` with `.venv` linked to the real one, logs in to `file://root/state` with a random
-  `PULUMI_CONFIG_PASSPHRASE`, and gives the CLI its own `PULUMI_HOME` (`root/home`) whose plugins
-  are the project's (`.tools/pulumi-home/plugins`, built by `scripts/build-tools`). `close()` (or
-  leaving the `with`) deletes `root` when the workspace made it.
+  `PULUMI_CONFIG_PASSPHRASE` (kept in `root/passphrase`, mode 0600), and gives the CLI its own
+  `PULUMI_HOME` (`root/home`) whose plugins are the project's (`.tools/pulumi-home/plugins`, built by
+  `scripts/build-tools`). `close()` (or leaving the `with`) deletes `root` when the workspace made it.
+  `Workspace.open(root)` reopens one (to look at it by hand) and never deletes it.
 - `init_stack(name, from_stack, config, remove, secrets)`: the shipped `Pulumi.<from_stack>.yaml` as a
   new stack, then `pulumi config set --path` per `config` entry (path -> value; JSON for lists and
-  maps), `pulumi config rm --path` per `remove` entry and `pulumi config set --secret` per secret
-  (through `scripts/set-secrets`, as the CI workflows do). A
-  stack may target a cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
-- `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive, without
-  colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
-- `config_set(stack, key, value, secret=False)`, `set_secrets(stack, secrets)`, `config_rm(stack, key)`, `export(stack)`,
-  `rendered(stack)` (a directory for `kubernetes.renderYamlTo`), `env` (the CLI's environment).
+  maps), `pulumi config rm --path` per `remove` entry, and `pulumi config set --secret` per secret
+  through `scripts/set-secrets` (values on stdin, as the CI workflows do). A stack may target a
+  cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
+- `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive,
+  without colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
+- `config_set(stack, key, value, secret=False)`, `set_secrets(stack, secrets)`, `config_rm(stack, key)`,
+  `export(stack)`, `rendered(stack)` (a directory for `kubernetes.renderYamlTo`), `env` (the CLI's
+  environment), `history` (every command's Result, in order).
 
 The CLI is the one `scripts/build-tools` builds into `.tools/bin`. The Python language host is the
 official `pulumi-language-python` when one is on PATH; otherwise the stand-in `harness/languagehost`
@@ -40,6 +42,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.program import PROJECT, PROJECT_DIR
+from harness.stackfile import _as_config_string as config_string
 from harness.stackfile import fill_missing_secrets, read_stack_file
 
 TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
@@ -101,14 +105,6 @@ def ci_secrets(stack: str) -> dict[str, str]:
     return {key: f"ci-{secrets.token_hex(16)}" for key in sorted(config.placeholders)}
 
 
-def _config_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
 class Workspace:
     def __init__(self, root: Path, owned: bool):
         self.root = root
@@ -116,7 +112,8 @@ class Workspace:
         self.project = root / "project"
         self.state = root / "state"
         self.home = root / "home"
-        self.env = self._environment()
+        self.env = self._environment((root / "passphrase").read_text())
+        self.history: list[Result] = []  # every command run, for timings and for scanning all output
 
     @classmethod
     def create(cls, root: Path | None = None) -> Workspace:
@@ -124,16 +121,27 @@ class Workspace:
         root = Path(tempfile.mkdtemp(prefix="monstack-engine-")) if root is None else root
         if missing := missing_tools(kubernetes=False):
             raise EngineError(f"the Pulumi CLI is not built ({', '.join(missing)}): {BUILD_HINT}")
+        root.mkdir(parents=True, exist_ok=True)
+        passphrase = root / "passphrase"
+        passphrase.touch(mode=0o600)
+        passphrase.write_text(secrets.token_urlsafe(24))
         workspace = cls(root, owned)
         workspace._prepare()
         return workspace
 
-    def _environment(self) -> dict[str, str]:
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """A workspace made earlier by `create` (e.g. to inspect it by hand); `close` leaves it."""
+        return cls(root, owned=False)
+
+    def _environment(self, passphrase: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _AMBIENT and not k.startswith("PULUMI_K8S_")}
         env.update(
-            PATH=os.pathsep.join([str(TOOLS_BIN), *language_host_dirs(), env.get("PATH", "")]),
+            # The CLI alone (not the rest of .tools/bin), so the provider is the plugin installed in
+            # PULUMI_HOME, as for a user, not a binary that happens to be on PATH.
+            PATH=os.pathsep.join([str(self.root / "bin"), *language_host_dirs(), env.get("PATH", "")]),
             PULUMI_HOME=str(self.home),
-            PULUMI_CONFIG_PASSPHRASE=secrets.token_urlsafe(24),
+            PULUMI_CONFIG_PASSPHRASE=passphrase,
             PULUMI_SKIP_UPDATE_CHECK="1",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_SKIP_CONFIRMATIONS="true",
@@ -144,6 +152,8 @@ class Workspace:
         shutil.copytree(PROJECT_DIR, self.project, ignore=_NOT_COPIED, symlinks=True)
         (self.project / ".venv").symlink_to((PROJECT_DIR / ".venv").resolve())
         self.state.mkdir(parents=True)
+        (self.root / "bin").mkdir()
+        (self.root / "bin" / "pulumi").symlink_to(TOOLS_BIN / "pulumi")
         self.home.mkdir(parents=True)
         if PLUGINS.is_dir():
             (self.home / "plugins").symlink_to(PLUGINS.resolve())
@@ -173,18 +183,36 @@ class Workspace:
     def _run(self, command: list[str], check: bool = True, stdin: str | None = None, timeout: float = 900,
              env: Mapping[str, str] | None = None) -> Result:
         start = time.monotonic()
-        done = subprocess.run(command, cwd=self.project, env={**self.env, **(env or {})}, input=stdin,
-                              capture_output=True, text=True, timeout=timeout)
-        result = Result(command, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
-        if check and done.returncode != 0:
-            raise EngineError(f"`{' '.join(command[1:])}` exited {done.returncode}:\n{result.output}")
+        process = subprocess.Popen(command, cwd=self.project, env={**self.env, **(env or {})}, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = self._interrupt(process)
+            raise EngineError(f"`{' '.join(command[1:])}` did not finish in {timeout:.0f} s:\n{stdout}{stderr}") from None
+        result = Result(command, process.returncode, stdout, stderr, time.monotonic() - start)
+        self.history.append(result)
+        if check and process.returncode != 0:
+            raise EngineError(f"`{' '.join(command[1:])}` exited {process.returncode}:\n{result.output}")
         return result
+
+    @staticmethod
+    def _interrupt(process: subprocess.Popen) -> tuple[str, str]:
+        """Stop a CLI command that ran too long as Ctrl-C does: the CLI then stops its plugins
+        (language host, program, providers run in process groups of their own, out of our reach)."""
+        for sig in (signal.SIGINT, signal.SIGINT, signal.SIGKILL):  # cancel, force, kill
+            process.send_signal(sig)
+            try:
+                return process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                continue
+        return process.communicate()
 
     def config_set(self, stack: str, key: str, value: Any, secret: bool = False) -> Result:
         """`pulumi config set --path`; a secret's value goes on stdin, never on a command line."""
         if secret:
             return self.pulumi("config", "set", "--path", "--secret", f"{PROJECT}:{key}", stack=stack, stdin=str(value))
-        return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", _config_value(value), stack=stack)
+        return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", config_string(value), stack=stack)
 
     def set_secrets(self, stack: str, secrets: Mapping[str, str]) -> Result:
         """Every secret at once through `scripts/set-secrets` (what the CI workflows run): one

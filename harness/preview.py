@@ -122,8 +122,8 @@ def bundle_files(records: list[Record], mask: bool = True) -> dict[str, str]:
 
 
 def api_dashboard_files(records: list[Record]) -> dict[str, str]:
-    """Dashboards declared through Grafana's API (`grafana.manageByApi`), at the path the
-    provisioning path would give them: grafana/dashboards/<folder title>/<uid>.json."""
+    """Dashboards declared through an external Grafana's API (`grafana.manageByApi`), at the path
+    the stack's own Grafana provisions them from: grafana/dashboards/<folder title>/<uid>.json."""
     titles = {unwrap(r.inputs).get("uid"): unwrap(r.inputs).get("title")
               for r in records if r.type == "grafana:oss/folder:Folder"}
     files = {}

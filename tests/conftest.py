@@ -66,6 +66,17 @@ def run_stack(stack: str, raw: dict[str, Any] | None = None, secret_keys: list[s
     return run_program(stack, as_config(raw), keys)
 
 
+SLOW_GROUPS = ("tools", "live", "engine", "controlplane")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that belongs to no slower group is `fast`, so a new test is fast unless it says
+    otherwise, and `scripts/test --fast` needs no list kept beside the tests."""
+    for item in items:
+        if not any(item.get_closest_marker(group) for group in SLOW_GROUPS):
+            item.add_marker(pytest.mark.fast)
+
+
 @pytest.fixture
 def raw_config():
     """A deep copy of a stack's raw config, to break in tests."""

@@ -1,5 +1,5 @@
-"""Every dashboard, of every shipped stack and of a stack with every integration (including
-Windows, Kubernetes and RabbitMQ, whose exporters do not exist yet): built by the SDK and
+"""Every dashboard, of every shipped stack and of a stack with every integration (Windows,
+Kubernetes and RabbitMQ included): built by the SDK and
 round-tripped through its model, complete (query, unit, title, description on every panel),
 uids unique and stable, every variable defined before use, links that resolve, selectors
 from the scrape jobs, thresholds at the stack's alert levels, and every query parsed by the
@@ -18,16 +18,12 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from config.loader import validate
-from content.dashboards import INTEGRATIONS, DashboardFile, IntegrationJobs, build_dashboards
+from content.dashboards import INTEGRATIONS, DashboardFile
 from content.dashboards.common import BUILTIN_VALUES, FOLDERS, MAX_UID, UID_PREFIX, VARIABLE, make_uid, render, runnable
 from content.plan import build_plan
-from content.scrape import ScrapeJob
 from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
 from tests.test_exporters import PASSWORDS, all_exporters
 from tests.test_preview import tool
-
-# Grafana's own variables, and what each stands for when a query is checked offline.
-FUTURE = {"windows": "windows", "kubernetes": "kube-state-metrics", "rabbitmq": "rabbitmq"}
 
 
 def settings_of(raw: dict, stack: str):
@@ -42,23 +38,14 @@ def stack_dashboards(stack: str) -> tuple[DashboardFile, ...]:
 @cache
 def full_dashboards() -> tuple[DashboardFile, ...]:
     """Every exporter enabled on each platform (prod on Kubernetes, and its Docker variant for
-    cAdvisor's own dashboard), plus any integration still to come, through the registry."""
+    cAdvisor's own dashboard)."""
     found: dict[str, DashboardFile] = {}
-    enabled: set[str] = set()
-    settings = None
     for raw in (stack_raw("prod"), docker_variant(stack_raw("prod"))):
         raw["exporters"] = all_exporters(raw.get("platform", "docker"))
         raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
-        settings = settings_of(raw, "prod")
-        plan = build_plan(settings, salt_seed="test")
-        enabled |= set(raw["exporters"])
-        for d in plan.dashboards:
+        for d in build_plan(settings_of(raw, "prod"), salt_seed="test").dashboards:
             found.setdefault(d.uid, d)
-    future = [IntegrationJobs(key, (ScrapeJob(name=job, targets=(f"{job}:9999",)),))
-              for key, job in FUTURE.items() if key not in enabled]
-    platform = [j for j in plan.jobs if j.name in ("prometheus", "alertmanager")]
-    extra = build_dashboards(settings, future, [], platform, []) if future else []
-    return tuple(found.values()) + tuple(d for d in extra if d.folder.key != "platform")
+    return tuple(found.values())
 
 
 def all_sets() -> list[tuple[str, DashboardFile]]:
@@ -206,6 +193,7 @@ def _check_expr(expr: str) -> str:
     return runnable(expr)
 
 
+@pytest.mark.tools
 def test_every_query_parses_as_promql(tmp_path):
     """promtool parses each panel query and each variable's selector as a recording rule."""
     exprs: set[str] = set()
@@ -227,6 +215,7 @@ def test_every_query_parses_as_promql(tmp_path):
     assert len(rules) > 150
 
 
+@pytest.mark.tools
 def test_a_broken_query_fails_the_check(tmp_path):
     path = tmp_path / "bad.yml"
     bad = _check_expr('sum(rate(x{job="a",instance=~"$instance"}[$__rate_interval])')

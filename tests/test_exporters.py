@@ -14,11 +14,13 @@ from config.settings import WindowsSettings
 from content.images import UPSTREAM
 from content.integrations import EXPORTERS
 from content.integrations.windows import Windows
+from content.plan import build_plan
 from content.topology import Topology
 from harness.mocks import unwrap
 from harness.preview import bundle_files, write_preview
 from harness.program import run_program
 from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
+from tests.promql_reads import job_values, rendered_expr, selectors
 from tests.test_preview import tool
 from tests.test_stack_records import containers
 
@@ -46,6 +48,14 @@ def all_exporters(platform: str) -> dict:
         del out["cadvisor"]
         out["kubernetes"] = {"enabled": True}
     return out
+
+
+def full_settings(stack: str):
+    """A shipped stack's settings with every integration its platform runs enabled."""
+    raw = stack_raw(stack)
+    raw["exporters"] = all_exporters(raw.get("platform", "docker"))
+    raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
+    return validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings
 
 
 @pytest.fixture(scope="module")
@@ -162,16 +172,43 @@ def test_credentials_are_files_not_environment(full):
     assert (outdir / "exporters/blackbox/blackbox.yml").exists()
 
 
-def test_rules_use_the_scrape_job_selectors(full):
+def job_names_by_rule_file(settings) -> dict[str, set[str]]:
+    """Rule file -> the scrape jobs its rules may read: an exporter's own jobs (from its scrape
+    config, not from its rules), each application's job, and the stack's own two."""
+    topology = Topology(settings)
+    out = {f"{e.key}.yml": {job.name for job in e.scrape_jobs(e.settings(settings), topology)}
+           for e in EXPORTERS if e.enabled(settings)}
+    out |= {f"app-{app.name}.yml": {app.name} for app in settings.applications}
+    out["monstack.yml"] = {"prometheus", "alertmanager"}
+    return out
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])  # Docker (cAdvisor) and Kubernetes (kubernetes integration)
+def test_rules_use_the_scrape_job_selectors(stack):
+    """Each rule's own expression, parsed: every series it reads carries `job="<one of its file's
+    jobs>"`, and every alert reads at least one series (Watchdog's `vector(1)` aside)."""
+    settings = full_settings(stack)
+    allowed = job_names_by_rule_file(settings)
+    plan = build_plan(settings, salt_seed="test")
+    checked = 0
+    for file, groups in plan.rule_groups.items():
+        for rule in (r for g in groups for r in g.rules):
+            found = selectors(rendered_expr(rule))
+            where = f"{file}: {getattr(rule, 'name', None) or rule.record}"
+            assert found or getattr(rule, "always_fires", False), f"{where} reads no series"
+            for selector in found:
+                assert job_values(selector) & allowed[file], f"{where}: {selector} lacks job={sorted(allowed[file])}"
+            checked += 1
+    assert checked > 60
+
+
+def test_blackbox_probes_through_its_exporter(full):
     _, outdir = full
-    rules = outdir / "prometheus" / "rules"
-    for exporter in (e for e in EXPORTERS if "docker" in e.platforms):
-        text = (rules / f"{exporter.key}.yml").read_text()
-        assert f'job="{exporter.key}"' in text
     prometheus_yml = (outdir / "prometheus" / "prometheus.yml").read_text()
     assert "__param_target" in prometheus_yml and "blackbox-exporter:9115" in prometheus_yml
 
 
+@pytest.mark.tools
 def test_promtool_accepts_the_full_bundle(full):
     _, outdir = full
     result = subprocess.run([tool("promtool"), "check", "config", str(outdir / "prometheus" / "prometheus.yml")],

@@ -15,11 +15,13 @@ import urllib.request
 
 import pytest
 
-from content.alertmanager import alertmanager_config, receiver_secret_keys
+from content.alertmanager import receiver_secret_keys
 from content.integrations.base import CONFIG_DIR
-from content.routing import host_label
+from content.topology import Topology
 from harness.live.processes import free_port, http_get, wait_for
-from tests.test_routing import settings_of
+from tests.test_routing import config_of, settings_of
+
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +31,10 @@ def alertmanager(tmp_path_factory):
     settings = settings_of("prod")
     root = tmp_path_factory.mktemp("inhibit")
     (root / "secrets").mkdir()
-    for key in receiver_secret_keys(settings):
+    for key in receiver_secret_keys(settings.alerting.receivers):
         (root / "secrets" / key).write_text("https://hooks.invalid/x" if "Url" in key else "not-a-real-credential")
     config = root / "alertmanager.yml"
-    config.write_text(alertmanager_config(settings).replace(f"{CONFIG_DIR}/", f"{root}/"))
+    config.write_text(config_of(settings).replace(f"{CONFIG_DIR}/", f"{root}/"))
     port = free_port()
     process = subprocess.Popen([
         binary, f"--config.file={config}", f"--storage.path={root}/data",
@@ -65,7 +67,7 @@ def post_alerts(base: str, alerts: list[dict[str, str]]) -> None:
 def test_inhibition_rules_hide_what_they_claim(alertmanager):
     settings, base = alertmanager
     common = {"cluster": settings.cluster, "environment": settings.environment}
-    here, elsewhere = host_label(settings), "another-host"
+    here, elsewhere = Topology(settings).name_prefix, "another-host"
     disk = {**common, "alertname": "HostDiskSpaceLow", "instance": "db:9100", "host": elsewhere, "service": "node"}
     cases = {
         # case -> (labels, inhibited?)

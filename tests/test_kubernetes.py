@@ -6,6 +6,8 @@ alerts run through `promtool test rules` (one firing and one quiet case each).""
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import shutil
 import subprocess
@@ -65,18 +67,30 @@ def variants(runs):
     raw = variant("prod")
     raw["kubernetes"]["ingress"] = {"className": "nginx", "tlsSecret": "memeit-pro-tls"}
     out["prod-tls-secret"] = run_stack("prod", raw)
+    out["staging-many-apps"] = run_stack("staging", many_applications(MANY_APPS))
     return out
+
+
+# Enough applications (about 31 KiB of dashboard each) to pass one ConfigMap's 1 MiB.
+MANY_APPS = 40
+
+
+def many_applications(count: int) -> dict[str, Any]:
+    raw = stack_raw("staging")
+    app = raw["applications"][0]
+    raw["applications"] = [{**copy.deepcopy(app), "name": f"app-{i:02d}"} for i in range(count)]
+    return raw
 
 
 # -- what is declared -------------------------------------------------------------------------
 
-# ConfigMaps: Prometheus' and Alertmanager's files; Grafana has none, its dashboards and data
-# source come through its API in staging and prod (grafana.manageByApi).
+# ConfigMaps: Prometheus', Alertmanager's and Grafana's files, plus one per Grafana folder
+# (Infrastructure, Kubernetes, Databases, Applications, Platform) holding its dashboards.
 EXPECTED_KINDS = {
-    "staging": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 2, "Secret": 3,
+    "staging": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 8, "Secret": 3,
                 "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
                 "PersistentVolumeClaim": 1},
-    "prod": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 2, "Secret": 3,
+    "prod": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 8, "Secret": 3,
              "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
              "PersistentVolumeClaim": 1, "Ingress": 1, "PodDisruptionBudget": 1},
 }
@@ -110,9 +124,10 @@ def test_render_to_directory_is_the_provider_mode(variants):
     assert inputs["renderYamlToDirectory"] == "rendered/prod"
     # The provider refuses `context` next to `renderYamlToDirectory` (the real engine found it;
     # tests/test_engine.py runs it): render mode gets no cluster target although prod sets one.
-    assert "context" not in inputs and "kubeconfig" not in inputs
+    assert "context" not in inputs and not inputs.get("kubeconfig")
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_manifest_validates_strictly(variants, stack, tmp_path):
     """kubernetes-validate in strict mode (unknown fields fail) for 1.29 and the newest version,
@@ -129,6 +144,7 @@ def test_every_manifest_validates_strictly(variants, stack, tmp_path):
                 kubernetes_validate.validate(manifest, version, strict=True)
 
 
+@pytest.mark.tools
 def test_strict_validation_catches_an_unknown_field(runs):
     """The check above can fail: a misspelt field is rejected in strict mode."""
     manifest = named(runs["prod"], "StatefulSet", "prometheus")
@@ -161,7 +177,8 @@ def test_every_container_is_hardened_limited_and_probed(runs, stack):
 
 def test_limits_follow_the_stack(runs):
     limits = {w: c["resources"] for w, _, c in containers(runs["prod"])}
-    assert limits["prometheus"] == {"limits": {"memory": "1024Mi", "cpu": "500m"}, "requests": {"memory": "512Mi", "cpu": "200m"}}
+    # Canonical quantities (1GB is 1Gi), as the provider renders them (tests/test_engine.py compares).
+    assert limits["prometheus"] == {"limits": {"memory": "1Gi", "cpu": "500m"}, "requests": {"memory": "512Mi", "cpu": "200m"}}
     assert limits["grafana"]["limits"] == {"memory": "512Mi", "cpu": "300m"}
     assert limits["redis-exporter"]["limits"] == {"memory": "64Mi", "cpu": "100m"}
 
@@ -369,23 +386,164 @@ def _checksums(run: ProgramRun) -> dict[str, dict[str, str]]:
 def test_a_config_change_changes_the_pod_template_checksum(runs):
     before = _checksums(runs["staging"])
     raw = stack_raw("staging")
-    raw["applications"][0]["queue"]["warning"]["above"] = 16  # a rule file changes
+    raw["applications"][0]["queue"]["warning"]["above"] = 16  # a rule file and the app's dashboard change
     raw["alertmanager"]["repeatInterval"] = "3h"  # alertmanager.yml changes
     after = _checksums(run_stack("staging", raw))
-    assert after["prometheus"][pods.CONFIG_CHECKSUM] != before["prometheus"][pods.CONFIG_CHECKSUM]
-    assert after["alertmanager"][pods.CONFIG_CHECKSUM] != before["alertmanager"][pods.CONFIG_CHECKSUM]
-    assert after["grafana"] == before["grafana"]  # unchanged files, unchanged pods
+    for workload in ("prometheus", "alertmanager", "grafana"):
+        assert after[workload][pods.CONFIG_CHECKSUM] != before[workload][pods.CONFIG_CHECKSUM], workload
+    for workload in ("redis-exporter", "kube-state-metrics", "node-exporter"):
+        assert after[workload] == before[workload], workload  # unchanged files, unchanged pods
     again = _checksums(run_stack("staging"))
     assert again == before  # deterministic
 
 
-def test_a_rotated_secret_changes_the_secrets_checksum(runs):
+# -- Grafana provisions itself from ConfigMaps, one per folder --------------------------------------
+
+def _config_maps(run: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {m["metadata"]["name"]: m for m in objects(run, "ConfigMap")}
+
+
+def _grafana_sources(run: ProgramRun) -> list[dict[str, Any]]:
+    pod = named(run, "Deployment", "grafana")["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "config")
+    return volume["projected"]["sources"]
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_grafana_mounts_its_dashboards_per_folder(runs, stack):
+    run = runs[stack]
+    folders = {"Infrastructure", "Kubernetes", "Databases", "Applications", "Platform"}
+    sources = {s["configMap"]["name"]: s["configMap"]["items"] for s in _grafana_sources(run) if "configMap" in s}
+    assert set(sources) == {"grafana-config"} | {f"grafana-dashboards-{f.lower()}" for f in folders}
+    assert {i["path"] for i in sources["grafana-config"]} == {
+        "provisioning/datasources/prometheus.yml", "provisioning/dashboards/monstack.yml"}
+    config_maps = _config_maps(run)
+    for folder in folders:
+        name = f"grafana-dashboards-{folder.lower()}"
+        paths = [item["path"] for item in sources[name]]
+        assert paths and all(p.startswith(f"dashboards/{folder}/") and p.endswith(".json") for p in paths), name
+        assert {item["key"] for item in sources[name]} == set(config_maps[name]["data"]), name
+    # Grafana's file provider turns those sub-directories into folders.
+    provider = yaml.safe_load(config_maps["grafana-config"]["data"]["provisioning__dashboards__monstack.yml"])
+    assert provider["providers"][0]["options"] == {"path": "/etc/monstack/dashboards", "foldersFromFilesStructure": True}
+    # The pod is created after the ConfigMaps it projects.
+    deployment = next(r for r in run.records if r.name == "monitoring-grafana-deployment")
+    waits = {d.rsplit("::", 1)[-1] for d in deployment.dependencies}
+    assert {f"monitoring-grafana-dashboards-{f.lower()}" for f in folders} | {"monitoring-grafana-config"} <= waits
+
+
+def test_a_dashboard_change_rolls_grafana(runs):
+    """The application dashboard draws its queue threshold: changing it changes one folder's
+    ConfigMap and Grafana's checksum, nothing else of Grafana's."""
+    raw = stack_raw("staging")
+    raw["applications"][0]["queue"]["critical"]["above"] = 30
+    changed = run_stack("staging", raw)
+    before, after = _config_maps(runs["staging"]), _config_maps(changed)
+    differs = {name for name in before if name.startswith("grafana-") and before[name] != after[name]}
+    assert differs == {"grafana-dashboards-applications"}
+    old, new = _checksums(runs["staging"])["grafana"], _checksums(changed)["grafana"]
+    assert old[pods.CONFIG_CHECKSUM] != new[pods.CONFIG_CHECKSUM]
+    assert old[pods.SECRETS_CHECKSUM] == new[pods.SECRETS_CHECKSUM]
+
+
+def _data_bytes(config_map: dict[str, Any]) -> int:
+    """What the API server holds against its 1 MiB limit: every key and value of data."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in config_map.get("data", {}).items())
+
+
+def test_config_maps_stay_under_the_size_limit(variants):
+    """40 applications' dashboards (about 1.2 MiB) do not fit one ConfigMap: the Applications
+    folder is cut into parts, each under the limit, all projected into the same directory."""
+    from components.platforms.kube.bundles import OBJECT_LIMIT
+
+    run = variants["staging-many-apps"]
+    config_maps = _config_maps(run)
+    parts = sorted(name for name in config_maps if name.startswith("grafana-dashboards-applications"))
+    assert parts == ["grafana-dashboards-applications", "grafana-dashboards-applications-2"]
+    assert sum(_data_bytes(config_maps[p]) for p in parts) > OBJECT_LIMIT, "the case must need the split"
+    for name, config_map in config_maps.items():
+        assert _data_bytes(config_map) < OBJECT_LIMIT, name
+        assert len(yaml.safe_dump(config_map).encode()) < OBJECT_LIMIT * 1.5, name  # etcd's request limit
+    projected = {i["path"] for s in _grafana_sources(run) if s.get("configMap", {}).get("name") in parts
+                 for i in s["configMap"]["items"]}
+    assert projected == {f"dashboards/Applications/monstack-app-app-{i:02d}.json" for i in range(MANY_APPS)}
+    files = bundle_files(run.records)
+    assert sum(1 for p in files if p.startswith("grafana/dashboards/Applications/")) == MANY_APPS
+
+
+def test_bundles_split_by_folder_and_by_size():
+    """The packing on its own: folders apart, a group over the budget in parts, a file that
+    cannot fit in any ConfigMap refused with its name."""
+    from components.platforms.kube.bundles import config_bundles
+
+    files = {"provisioning/a.yml": "x", "dashboards/Databases/redis.json": "r" * 400,
+             "dashboards/Databases/mysql.json": "m" * 400, "dashboards/Platform/self.json": "s" * 10}
+    plan = ServicePlan(name="grafana", bundle_dir="grafana", image="x", port=1, files=files, split_dirs=("dashboards",))
+    bundles = {b.name: b.paths for b in config_bundles(plan, budget=600)}
+    assert bundles == {"grafana-config": ("provisioning/a.yml",),
+                       "grafana-dashboards-databases": ("dashboards/Databases/mysql.json",),
+                       "grafana-dashboards-databases-2": ("dashboards/Databases/redis.json",),
+                       "grafana-dashboards-platform": ("dashboards/Platform/self.json",)}
+    with pytest.raises(pods.PolicyError, match="dashboards/Databases/mysql.json takes 513 bytes"):
+        config_bundles(plan, budget=300)
+    flat = ServicePlan(name="grafana", bundle_dir="grafana", image="x", port=1, files=files)
+    assert [b.name for b in config_bundles(flat)] == ["grafana-config"]
+
+
+# -- a rotated secret rolls the pods, through a digest that reveals nothing -------------------------
+
+REDIS_PASSWORD = "preview-placeholder-redisPassword"
+
+
+@pytest.fixture(scope="module")
+def with_redis_password():
+    """Staging with a Redis password: the exporter's one secret file, the case an unkeyed hash
+    would expose to a dictionary attack."""
+    def run(**secrets: str) -> ProgramRun:
+        raw = stack_raw("staging")
+        raw["exporters"]["redis"]["passwordSecret"] = "redisPassword"
+        raw["redisPassword"] = REDIS_PASSWORD
+        raw.update(secrets)
+        return run_stack("staging", raw, secret_keys_of("staging") + ["redisPassword"])
+    return run
+
+
+def test_a_rotated_secret_changes_the_secrets_checksum(runs, with_redis_password):
     before = _checksums(runs["staging"])
     raw = stack_raw("staging")
     raw["webPassword"] = "preview-placeholder-rotated"
     after = _checksums(run_stack("staging", raw))
     assert after["prometheus"][pods.SECRETS_CHECKSUM] != before["prometheus"][pods.SECRETS_CHECKSUM]
     assert after["prometheus"][pods.CONFIG_CHECKSUM] == before["prometheus"][pods.CONFIG_CHECKSUM]
+    first = _checksums(with_redis_password())["redis-exporter"]
+    assert first == _checksums(with_redis_password())["redis-exporter"], "stable while nothing rotates"
+    rotated = _checksums(with_redis_password(redisPassword="preview-placeholder-redisRotated"))["redis-exporter"]
+    assert rotated[pods.SECRETS_CHECKSUM] != first[pods.SECRETS_CHECKSUM]
+    assert rotated[pods.CONFIG_CHECKSUM] == first[pods.CONFIG_CHECKSUM]
+
+
+def test_the_secrets_checksum_is_no_verifier_of_a_password(with_redis_password):
+    """Neither the password's nor its file's plain SHA-256 (the old unsalted digest) appears in
+    any manifest or resource input; the digest moves with its key, grafanaSecretKey."""
+    run = with_redis_password()
+    file_content = json.dumps({"redis://redis.meme-maker.svc:6379": REDIS_PASSWORD}, sort_keys=True)
+    unkeyed = {hashlib.sha256(text.encode()).hexdigest() for text in (REDIS_PASSWORD, file_content,
+                                                                      file_content + "\0", REDIS_PASSWORD + "\0")}
+    everything = json.dumps([unwrap(r.inputs) for r in run.records])
+    assert not [h for h in unkeyed if h in everything]
+    digest = _checksums(run)["redis-exporter"][pods.SECRETS_CHECKSUM]
+    assert digest in everything  # the check reads what is really there
+    rekeyed = with_redis_password(grafanaSecretKey="preview-placeholder-grafanaSecretKeyRotated")
+    assert _checksums(rekeyed)["redis-exporter"][pods.SECRETS_CHECKSUM] != digest
+
+
+def test_a_short_digest_key_is_refused(raw_config):
+    """A guessable grafanaSecretKey would make the digest a verifier again: refused, unshown."""
+    raw = raw_config("staging")
+    raw["grafanaSecretKey"] = "SW2YcwTIb9zpOOhoPsMm"  # Grafana's documented default
+    message = problems("staging", raw)["grafanaSecretKey"]
+    assert "is 20 characters" in message and "at least 32" in message and "SW2Y" not in message
+    assert 'pulumi config set --secret grafanaSecretKey "$(openssl rand -hex 32)" --stack staging' in message
 
 
 # -- bad input, before anything is declared -----------------------------------------------------
@@ -435,7 +593,7 @@ def test_kubernetes_needs_limits_and_tls_ingress(raw_config):
     del raw["grafana"]["resources"]
     raw["kubernetes"]["ingress"] = {"className": "nginx"}
     found = problems("staging", raw)
-    assert "set exactly one of tlsSecret" in found["kubernetes.ingress"]
+    assert "set exactly one of tlsSecret" in found["kubernetes.ingress.tlsSecret"]
     raw["kubernetes"]["ingress"] = {"tlsSecret": "x"}
     found = problems("staging", raw)
     assert "every container needs limits" in found["grafana.resources.limits"]
@@ -467,6 +625,7 @@ def test_every_kubernetes_alert_has_a_firing_and_a_quiet_case(kubernetes_rules):
     assert {name for name, _ in alerts} == quiet
 
 
+@pytest.mark.tools
 def test_promtool_runs_the_kubernetes_cases(kubernetes_rules, tmp_path):
     """Expressions, `for` durations, thresholds and labels; annotations are checked for every
     alert by test_alerts.py, so they are left out of this copy of the rule file."""

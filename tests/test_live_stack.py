@@ -14,6 +14,8 @@ from harness.live.backends import restart_redis
 from harness.live.processes import http_get, wait_for
 from harness.live.stack import APP, QUEUE_CRITICAL, QUEUE_WARNING, SECRETS, start_live_stack
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):

@@ -56,10 +56,11 @@ def test_layout(bundles, stack):
                      "grafana/dashboards/Platform/monstack-alerts.json", "resources.json"):
         assert expected in files
     assert any(f.startswith("prometheus/rules/") for f in files)
-    # dev provisions Grafana from files; staging and prod declare the same through the API.
-    assert ("grafana/provisioning/datasources/prometheus.yml" in files) == (stack == "dev")
+    # Every stack's own Grafana provisions itself from files.
+    assert "grafana/provisioning/datasources/prometheus.yml" in files
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", STACKS)
 def test_promtool_checks_config_rules_and_web_config(bundles, stack):
     prom = bundles[stack] / "prometheus"
@@ -70,11 +71,13 @@ def test_promtool_checks_config_rules_and_web_config(bundles, stack):
     check(tool("promtool"), "check", "web-config", str(prom / "web.yml"), str(bundles[stack] / "alertmanager" / "web.yml"))
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", STACKS)
 def test_amtool_checks_alertmanager_config(bundles, stack):
     check(tool("amtool"), "check-config", str(bundles[stack] / "alertmanager" / "alertmanager.yml"))
 
 
+@pytest.mark.tools
 def test_a_broken_rule_fails_promtool(tmp_path):
     """The checks above can fail: promtool rejects a bad expression in a bundle-shaped file."""
     bad = tmp_path / "bad.yml"

@@ -32,6 +32,14 @@ def settings_of(stack: str, raw: dict | None = None) -> Settings:
     return validate(raw, set(secret_keys_of(stack)), "monstack", stack).settings
 
 
+def cases_of(settings: Settings) -> list[RouteCase]:
+    return route_cases(settings.alerting, {"cluster": settings.cluster, "environment": settings.environment})
+
+
+def config_of(settings: Settings) -> str:
+    return alertmanager_config(settings.alerting, settings.alertmanager, settings.cluster)
+
+
 @pytest.fixture(scope="module")
 def configs(runs, tmp_path_factory) -> dict[str, Path]:
     """alertmanager.yml of each stack as the program deploys it (read from its resources)."""
@@ -84,19 +92,20 @@ def uncovered_routes(config: dict, cases: list[RouteCase]) -> list[int]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_route_has_a_case(configs, stack):
     config = yaml.safe_load(configs[stack].read_text())
-    assert uncovered_routes(config, route_cases(settings_of(stack))) == []
+    assert uncovered_routes(config, cases_of(settings_of(stack))) == []
 
 
 def test_a_route_without_a_case_is_caught():
     settings = settings_of("prod")
-    config = yaml.safe_load(alertmanager_config(settings))
-    cases = [c for c in route_cases(settings) if c.route != "routes[0]"]
+    config = yaml.safe_load(config_of(settings))
+    cases = [c for c in cases_of(settings) if c.route != "routes[0]"]
     assert uncovered_routes(config, cases) == [1]
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", STACKS)
 def test_amtool_agrees_with_every_generated_case(configs, stack):
-    cases = route_cases(settings_of(stack))
+    cases = cases_of(settings_of(stack))
     assert len(cases) >= 4
     for case in cases:
         assert_routes(configs[stack], case.labels, case.receivers, case.name)
@@ -107,7 +116,7 @@ def test_routing_intent(configs, stack):
     settings = settings_of(stack)
     routing = settings.alerting.routing
     base = {"cluster": settings.cluster, "environment": settings.environment, "service": "redis"}
-    switch = (watchdog_receiver(settings),)
+    switch = (watchdog_receiver(routing),)
     for severity in ("info", "warning", "critical"):
         assert_routes(configs[stack], {**base, "alertname": "Watchdog", "severity": severity}, switch,
                       "Watchdog goes to the dead man's switch only")
@@ -130,6 +139,7 @@ def test_prod_sends_backend_warnings_to_the_team_and_criticals_to_the_pager(conf
     assert_routes(configs["prod"], {**labels, "severity": "critical"}, ("pager",), "criticals still page")
 
 
+@pytest.mark.tools
 def test_amtool_rejects_a_wrong_expectation(configs):
     """The check can fail: a case expecting the wrong receiver is refused."""
     result = routes_test(configs["prod"], {"alertname": "Watchdog", "severity": "info"}, ("team-chat",))
@@ -147,6 +157,7 @@ def test_staging_mutes_warnings_at_night(configs):
     ]}]
 
 
+@pytest.mark.tools
 def test_a_night_across_weekdays_continues_into_the_next_day(raw_config, tmp_path):
     raw = raw_config("staging")
     raw["alerting"]["muteTimeIntervals"] = [
@@ -156,7 +167,7 @@ def test_a_night_across_weekdays_continues_into_the_next_day(raw_config, tmp_pat
     ]
     raw["alerting"]["routes"] = [{"match": {"service": "redis"}, "receiver": "team-chat", "muteTimeIntervals": ["weekend"]}]
     settings = settings_of("staging", raw)
-    nights, weekend = time_intervals(settings)
+    nights, weekend = time_intervals(settings.alerting.mute_time_intervals)
     assert nights["time_intervals"] == [
         {"times": [{"start_time": "12:00", "end_time": "13:00"}, {"start_time": "22:00", "end_time": "24:00"}],
          "weekdays": ["sunday:wednesday", "friday:saturday"], "location": "Europe/Berlin"},
@@ -166,6 +177,6 @@ def test_a_night_across_weekdays_continues_into_the_next_day(raw_config, tmp_pat
     # Alertmanager's week starts on Sunday: the stack file's saturday:sunday cannot be one range.
     assert weekend["time_intervals"] == [{"weekdays": ["sunday", "saturday"]}]
     path = tmp_path / "alertmanager.yml"
-    path.write_text(alertmanager_config(settings))
+    path.write_text(config_of(settings))
     result = subprocess.run([tool("amtool"), "check-config", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

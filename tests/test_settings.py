@@ -52,8 +52,9 @@ def test_unparsable_duration_and_size(raw_config):
 def test_limit_below_reservation(raw_config):
     raw = raw_config("prod")
     raw["grafana"]["resources"]["limits"]["memory"] = "128MB"
-    message = problems("prod", raw)["grafana.resources"]
-    assert "reservations.memory 256MB is above limits.memory 128MB" in message
+    message = problems("prod", raw)["grafana.resources.reservations.memory"]
+    assert '= "256MB"' in message and "reservations.memory 256MB is above limits.memory 128MB" in message
+    assert "pulumi config set --path 'grafana.resources.reservations.memory' '128MB' --stack prod" in message
 
 
 def test_missing_secret_in_prod(raw_config):
@@ -152,7 +153,7 @@ def test_mute_interval_with_a_bad_weekday_and_an_empty_span(raw_config):
     raw["alerting"]["muteTimeIntervals"][0]["times"][0]["end"] = "22:00"
     found = problems("staging", raw)
     assert "'monday:friday'" in found["alerting.muteTimeIntervals[0].weekdays[0]"]
-    assert "start 22:00 to end 22:00 is no span of time" in found["alerting.muteTimeIntervals[0].times[0]"]
+    assert "start 22:00 to end 22:00 is no span of time" in found["alerting.muteTimeIntervals[0].times[0].end"]
 
 
 def test_route_using_an_undefined_interval(raw_config):

@@ -67,5 +67,5 @@ def test_skip_await_must_be_a_boolean(value, expected):
 def test_skip_await_with_render_mode_is_refused():
     raw = skip_await_variant("prod", True)
     raw["kubernetes"]["renderYamlTo"] = "rendered/prod"
-    message = "\n".join(problems("prod", raw).values())
-    assert "skipAwait with renderYamlTo" in message and "remove kubernetes.skipAwait" in message, message
+    message = problems("prod", raw)["kubernetes.skipAwait"]
+    assert "skipAwait with renderYamlTo" in message and "pulumi config rm --path 'kubernetes.skipAwait'" in message, message

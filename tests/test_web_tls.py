@@ -32,7 +32,6 @@ def bundle(self_signed, tmp_path_factory):
     raw = docker_variant(stack_raw("staging"))
     raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
     raw["webTlsKey"] = key
-    raw["grafana"]["manageByApi"] = False  # the provisioned data source; the API one is checked below
     run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
     outdir = tmp_path_factory.mktemp("bundle")
     for path, content in bundle_files(run.records).items():
@@ -42,6 +41,7 @@ def bundle(self_signed, tmp_path_factory):
     return outdir
 
 
+@pytest.mark.tools
 def test_promtool_accepts_tls_web_and_client_config(bundle):
     prom = bundle / "prometheus"
     check(tool("promtool"), "check", "web-config", str(prom / "web.yml"), str(bundle / "alertmanager" / "web.yml"))
@@ -59,20 +59,24 @@ def test_grafana_verifies_prometheus_with_the_ca(bundle):
 
 def test_api_data_source_verifies_prometheus_with_the_ca(self_signed):
     from harness.mocks import unwrap
+    from tests.test_dashboard_delivery import TOKEN_KEY, with_external_grafana
 
     cert, key = self_signed
     raw = stack_raw("staging")
     raw["webTls"] = {"certificate": cert, "keySecret": "webTlsKey"}
     raw["webTlsKey"] = key
-    run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey"])
+    # An external Grafana inside the cluster, reaching Prometheus' own TLS listener.
+    url = f"https://prometheus.{raw['kubernetes']['namespace']}.svc:9090"
+    raw = with_external_grafana(raw, prometheusUrl=url)
+    run = run_program("staging", as_config(raw), secret_keys_of("staging") + ["webTlsKey", TOKEN_KEY])
     source = next(unwrap(r.inputs) for r in run.records if r.type == "grafana:oss/dataSource:DataSource")
-    namespace = raw["kubernetes"]["namespace"]
-    assert source["url"] == f"https://prometheus.{namespace}.svc:9090"
+    assert source["url"] == url
     assert json.loads(source["jsonDataEncoded"])["tlsAuthWithCACert"] is True
     secure = json.loads(source["secureJsonDataEncoded"])
     assert secure["tlsCACert"] == cert and secure["basicAuthPassword"] == "preview-placeholder-webPassword"
 
 
+@pytest.mark.tools
 def test_a_key_that_does_not_match_fails_promtool(bundle, self_signed, tmp_path):
     """The check above can fail: a web.yml whose key file is not a key is rejected."""
     shutil.copytree(bundle / "prometheus", tmp_path / "p")

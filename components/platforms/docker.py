@@ -4,12 +4,12 @@ and the container with its limits, healthcheck and hardening."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_docker as docker
 
+from components.platforms.digest import files_digest
 from config.settings import Settings
 from config.units import size_megabytes
 from content.integrations.base import CONFIG_DIR
@@ -17,18 +17,6 @@ from content.plan import SecretFile, ServicePlan, StackPlan
 from content.topology import Topology
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
-
-
-def config_digest(plan: ServicePlan) -> str:
-    """Digest of what lands in the config volume. It names the volume, so a change of files
-    gives a fresh volume (no stale rule files) and replaces the container; the secret files
-    count by path only, to keep the volume name out of secret territory."""
-    h = hashlib.sha256()
-    for path, content in sorted(plan.files.items()):
-        h.update(path.encode() + b"\0" + content.encode() + b"\0")
-    for secret in sorted(s.path for s in plan.secret_files):
-        h.update(secret.encode() + b"\0")
-    return h.hexdigest()[:10]
 
 
 def _secret_content(secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
@@ -68,7 +56,8 @@ class DockerPlatform:
 
         config_volume = docker.Volume(
             f"{rname}-config",
-            name=f"{self.prefix}-{plan.name}-config-{config_digest(plan)}",
+            # Named after its files: a change gives a fresh volume (no stale rule files) and a new container.
+            name=f"{self.prefix}-{plan.name}-config-{files_digest(plan)[:10]}",
             labels=[docker.VolumeLabelArgs(label="monstack.service", value=plan.name)],
             opts=child,
         )
@@ -128,9 +117,6 @@ class DockerPlatform:
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=list(plan.health), interval="30s", timeout="10s", retries=3, start_period="30s",
             ) if plan.health else None,
-            # Clients of the workload's API (the Grafana provider) need it healthy, not just started.
-            wait=True if plan.wait_healthy and plan.health else None,
-            wait_timeout=180 if plan.wait_healthy and plan.health else None,
             privileged=privileged or None,
             pid_mode="host" if plan.host_access and plan.host_access.pid_host else None,
             security_opts=["no-new-privileges:true"] if hardened else None,

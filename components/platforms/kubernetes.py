@@ -12,17 +12,17 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.platforms.digest import DIGEST_KEY_SECRET, files_digest, secrets_digest
 from components.platforms.kube import network, rbac
+from components.platforms.kube.bundles import Bundle, config_bundles
 from components.platforms.kube.pods import (
     CONFIG_CHECKSUM,
     SECRETS_CHECKSUM,
     SERVICE_ACCOUNT_FILES,
     bundle_annotations,
-    config_checksum,
     labels,
     object_key,
     pod_spec,
-    secrets_checksum,
     selector_labels,
 )
 from config.settings import Settings
@@ -46,17 +46,19 @@ class KubernetesPlatform:
         self.namespace_name = self.k8s.namespace
         self.topology = Topology(settings)
         self.rendering = self.k8s.render_yaml_to is not None
-        # Render mode touches no cluster, and the provider refuses `context` next to
-        # `renderYamlToDirectory`: the stack's cluster target applies only when applying.
-        cluster = {} if self.rendering else {"kubeconfig": self.k8s.kubeconfig, "context": self.k8s.context}
+        # Render mode touches no cluster, and the provider refuses `context` and `kubeconfig` next
+        # to `renderYamlToDirectory`: the stack's cluster target applies only when applying. The
+        # empty kubeconfig keeps the SDK from filling in $KUBECONFIG.
+        cluster = {"kubeconfig": ""} if self.rendering else {"kubeconfig": self.k8s.kubeconfig, "context": self.k8s.context}
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             **cluster,
             namespace=self.namespace_name,
             render_yaml_to_directory=self.k8s.render_yaml_to,
             enable_server_side_apply=True,
-            # Fixed names and checksum annotations roll the pods: update the files in place rather
-            # than delete and recreate them (a pod starting in between could not mount them).
+            # Files and credentials keep their names and change in place; the pod template's
+            # checksums roll the pods. (By default the provider replaces a ConfigMap or Secret on
+            # any change: delete, then create under the same name.)
             enable_config_map_mutable=True,
             enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=parent),
@@ -148,18 +150,19 @@ class KubernetesPlatform:
     def run(self, plan: ServicePlan, secrets: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource
             ) -> pulumi.CustomResource:
         rname = f"{parent._name}"
-        config_map = self._config_map(rname, plan, parent)
+        bundles, config_maps = self._config_maps(rname, plan, parent)
         secret_name, secret_digest = self._secret(rname, plan, secrets, parent)
         self._access(rname, plan, parent)
         claim = "data" if plan.data_path else None
         shared_claim = self._shared_claim(rname, plan, parent) if plan.data_path and not plan.data_per_replica else None
-        spec = pod_spec(plan, self.environment, config_map, secret_name, claim, shared_claim)
-        checksums: dict[str, Any] = {CONFIG_CHECKSUM: config_checksum(plan)}
+        spec = pod_spec(plan, self.environment, bundles, secret_name, claim, shared_claim)
+        # Every projected file counts, each Grafana folder's dashboards included: a change rolls the pods.
+        checksums: dict[str, Any] = {CONFIG_CHECKSUM: files_digest(plan)}
         if secret_digest is not None:
             checksums[SECRETS_CHECKSUM] = secret_digest
         template = {"metadata": {"labels": labels(plan, self.environment), "annotations": checksums}, "spec": spec}
         selector = {"matchLabels": selector_labels(plan, self.environment)}
-        workload = self._workload(rname, plan, template, selector, parent)
+        workload = self._workload(rname, plan, template, selector, parent, depends_on=config_maps)
         self._services(rname, plan, parent)
         ingress_ns = self.k8s.ingress.controller_namespace if self.k8s.ingress else None
         self._declare(f"{rname}-netpol", plan.name,
@@ -172,18 +175,22 @@ class KubernetesPlatform:
                           k8s.policy.v1.PodDisruptionBudget, plan)
         return workload
 
-    def _config_map(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> Optional[str]:
+    def _config_maps(self, rname: str, plan: ServicePlan, parent: pulumi.Resource
+                     ) -> tuple[list[Bundle], list[pulumi.Resource]]:
+        """The service's plain files in ConfigMaps (one, or one per Grafana folder and more where
+        the size limit demands: kube.bundles), and the objects, which the workload waits for."""
+        bundles = config_bundles(plan)
         cluster_files = sorted(SERVICE_ACCOUNT_FILES.values()) if plan.token_files else None
-        if not plan.files:
-            return None
-        name = f"{plan.name}-config"
-        k8s.core.v1.ConfigMap(
-            f"{rname}-config",
-            metadata=self._metadata(name, plan, bundle_annotations(plan, list(plan.files), cluster_files)),
-            data={object_key(path): content for path, content in sorted(plan.files.items())},
-            opts=self._opts(parent),
-        )
-        return name
+        objects: list[pulumi.Resource] = []
+        for i, bundle in enumerate(bundles):
+            objects.append(k8s.core.v1.ConfigMap(
+                f"{rname}-{bundle.name.removeprefix(plan.name + '-')}",
+                metadata=self._metadata(bundle.name, plan, bundle_annotations(
+                    plan, list(bundle.paths), cluster_files if i == 0 else None)),
+                data={object_key(path): plan.files[path] for path in bundle.paths},
+                opts=self._opts(parent),
+            ))
+        return bundles, objects
 
     def _secret_values(self, secret: SecretFile, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
         if self.rendering:
@@ -232,7 +239,10 @@ class KubernetesPlatform:
             string_data=contents,
             opts=self._opts(parent),
         )
-        digest = pulumi.Output.all(*contents.values()).apply(lambda v: secrets_checksum(list(v)))
+        # Keyed with a secret (digest.secrets_digest): the digest is no verifier of a password,
+        # so it may stand in the pod template in the clear.
+        digest = pulumi.Output.all(secrets[DIGEST_KEY_SECRET], *contents.values()).apply(
+            lambda v: secrets_digest(v[0], v[1:]))
         return name, pulumi.Output.unsecret(digest)
 
     def _access(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> None:
@@ -278,14 +288,15 @@ class KubernetesPlatform:
         return name
 
     def _workload(self, rname: str, plan: ServicePlan, template: dict, selector: dict,
-                  parent: pulumi.Resource) -> pulumi.CustomResource:
+                  parent: pulumi.Resource, depends_on: list[pulumi.Resource]) -> pulumi.CustomResource:
+        """The workload, created or rolled after the ConfigMaps its pods project (`depends_on`)."""
         metadata = self._metadata(plan.name, plan)
         if plan.host_access:
             return k8s.apps.v1.DaemonSet(
                 f"{rname}-daemonset", metadata=metadata,
                 spec={"selector": selector, "template": template,
                       "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}},
-                opts=self._opts(parent))
+                opts=self._opts(parent, depends_on=depends_on))
         if plan.data_path and plan.data_per_replica:
             return k8s.apps.v1.StatefulSet(
                 f"{rname}-statefulset", metadata=metadata,
@@ -300,13 +311,13 @@ class KubernetesPlatform:
                     # Claims outlive the StatefulSet: deleting or scaling it never deletes metrics.
                     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
                 },
-                opts=self._opts(parent))
+                opts=self._opts(parent, depends_on=depends_on))
         strategy = {"type": "Recreate"} if plan.data_path else {"type": "RollingUpdate"}
         return k8s.apps.v1.Deployment(
             f"{rname}-deployment", metadata=metadata,
             # A ReadWriteOnce volume cannot be attached twice: replace the pod instead of overlapping.
             spec={"replicas": plan.replicas, "selector": selector, "template": template, "strategy": strategy},
-            opts=self._opts(parent))
+            opts=self._opts(parent, depends_on=depends_on))
 
     def _services(self, rname: str, plan: ServicePlan, parent: pulumi.Resource) -> None:
         if plan.host_access:

@@ -1,13 +1,12 @@
 """Dashboards as code (grafana-foundation-sdk): one module per integration, the registry the
-plan iterates over, and `build_dashboards`, which turns a stack's settings into the JSON of
-every dashboard it should have, by folder.
+plan iterates over, and `build_dashboards`, which turns a stack's jobs, deployed alerts and
+facts into the JSON of every dashboard it should have, by folder.
 
 The registry is keyed like the exporter registry (`content.integrations.EXPORTERS`): an
 integration's dashboards appear when its exporter is enabled and has scrape jobs, and never
-otherwise, so no dashboard watches something nobody scrapes. Windows, Kubernetes and RabbitMQ
-have dashboards here before their integrations exist; they appear once an exporter with that
-key does. The applications', the self-monitoring and the alerts overview dashboards are always
-built. One source serves both delivery paths: provisioning files (`path`) or the Grafana API.
+otherwise, so no dashboard watches something nobody scrapes. The applications', the
+self-monitoring and the alerts overview dashboards are always built. One source serves both
+delivery paths: provisioning files (`path`) or the Grafana API.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from config.settings import Application, Settings
+from config.settings import Application
 from content.dashboards import (
     alerts_overview,
     application,
@@ -32,9 +31,12 @@ from content.dashboards import (
     self_monitoring,
     windows,
 )
-from content.dashboards.common import FOLDERS, Board, Context, Folder, finish
+from content.dashboards.common import FOLDERS, Board, Context, Folder, StackFacts, finish
 from content.rules import Alert
 from content.scrape import ScrapeJob
+
+# Where the dashboards lie, relative to the config directory: one sub-directory per folder.
+DASHBOARDS_DIR = "dashboards"
 
 INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
     "node": node.dashboards,
@@ -72,7 +74,7 @@ class DashboardFile:
     @property
     def path(self) -> str:
         """Provisioning path, relative to the config directory; the sub-directory is the folder."""
-        return f"dashboards/{self.folder.title}/{self.uid}.json"
+        return f"{DASHBOARDS_DIR}/{self.folder.title}/{self.uid}.json"
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,14 @@ def _count_panels(board: Board) -> int:
     return sum(1 for p in board.model().panels or [] if getattr(p, "type_val", "row") != "row")
 
 
-def build_dashboards(settings: Settings, integrations: Sequence[IntegrationJobs],
+def build_dashboards(facts: StackFacts, integrations: Sequence[IntegrationJobs],
                      applications: Sequence[tuple[Application, ScrapeJob, Sequence[Alert]]],
                      platform_jobs: Sequence[ScrapeJob], platform_alerts: Sequence[Alert],
                      urls: Urls = Urls()) -> tuple[DashboardFile, ...]:
     """Every dashboard of the stack, sorted by folder and uid."""
 
     def context(jobs: Sequence[ScrapeJob], alerts: Sequence[Alert] = ()) -> Context:
-        return Context(settings=settings, jobs=tuple(jobs), alerts=tuple(alerts), grafana_prefix=urls.grafana_prefix,
+        return Context(facts=facts, jobs=tuple(jobs), alerts=tuple(alerts), grafana_prefix=urls.grafana_prefix,
                        prometheus_url=urls.prometheus, alertmanager_url=urls.alertmanager)
 
     boards: list[Board] = []

@@ -35,7 +35,7 @@ def _alerts(ctx: Context, state: str, *extra: str) -> str:
 
 
 def dashboards(ctx: Context) -> list[Board]:
-    settings = ctx.settings
+    facts = ctx.facts
     firing = _alerts(ctx, "firing")
     b = board(ctx, "alerts", "Alerts overview", "Every alert of the stack: what fires now, by severity, name and "
               "environment, and what is about to (pending).", "platform", uid=UID, alerts=(),
@@ -45,12 +45,12 @@ def dashboards(ctx: Context) -> list[Board]:
         ("Alertmanager", ctx.alertmanager_url, "Silences, groups and receivers"),
         ("Prometheus alerts", f"{ctx.prometheus_url.rstrip('/')}/alerts" if ctx.prometheus_url else "",
          "Alert rules and their state"),
-        ("Runbooks", f"{settings.runbook_base_url.rstrip('/')}/README.md", "One page per alert"),
+        ("Runbooks", f"{facts.runbook_base_url.rstrip('/')}/README.md", "One page per alert"),
     ):
         if url:
             b.builder.link(link(title, url, tip, new_tab=True))
-    filled = (f'label_replace(label_replace({firing}, "environment", "{settings.environment}", "environment", ""), '
-              f'"cluster", "{settings.cluster}", "cluster", "")')
+    filled = (f'label_replace(label_replace({firing}, "environment", "{facts.environment}", "environment", ""), '
+              f'"cluster", "{facts.cluster}", "cluster", "")')
     quote = '"'
     stats = [
         single(f"Firing {severity}", f"Alerts of severity {severity} firing now.", "short",

@@ -1,14 +1,13 @@
 """The stack's applications, one dashboard each: job rate, queue depth, latency p50/p95/p99 by
-status, error ratio and in-flight jobs, with dashed threshold lines at this stack's own alert
-levels (`applications[].queue/latency/errors`), so staging and prod draw different lines from
-the same code. The "as the alert sees it" panels use the alert's exact expression and window.
+status, error ratio and in-flight jobs, with dashed threshold lines at the levels of the
+application's alerts as this stack deploys them (`applications[].queue/latency/errors`, then
+`alertOverrides`), so staging and prod draw different lines from the same code. The "as the
+alert sees it" panels use the alert's exact expression and window.
 Panels for metrics the application's settings do not name are left out rather than empty."""
 
 from __future__ import annotations
 
-from typing import Optional
-
-from config.settings import Application, Levels
+from config.settings import Application
 from content.application import error_ratio_record, quantile_record
 from content.dashboards.common import (
     RED,
@@ -19,10 +18,10 @@ from content.dashboards.common import (
     board,
     during_fault,
     graph,
-    levels_of,
     make_uid,
     single,
 )
+from content.rules import alert_prefix
 
 QUANTILES = (0.5, 0.95, 0.99)
 # The fault the error panels need: before a first failed job there is no error series at all.
@@ -31,13 +30,6 @@ JOB_ERRORS = "job errors"
 
 def uid_for(app: Application) -> str:
     return make_uid("app", app.name)
-
-
-def _levels(levels: Optional[Levels]) -> list[tuple[float, str]]:
-    if levels is None:
-        return []
-    return levels_of(levels.warning.above if levels.warning else None,
-                     levels.critical.above if levels.critical else None)
 
 
 def _pct(q: float) -> str:
@@ -50,13 +42,16 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
     lat, err, queue, extra = app.latency, app.errors, app.queue, app.dashboard
     histogram = (lat.histogram if lat else None) or (err.histogram if err else None)
     status = err.status_label if err else "status"
+    prefix = alert_prefix(app.name)  # of the application's alert names (content/application.py)
+    latency_high, queue_high, errors_high = (f"{prefix}JobLatencyHigh", f"{prefix}QueueDepthHigh",
+                                             f"{prefix}JobErrorRatioHigh")
     b = board(ctx, f"app-{app.name}", app.name, f"{app.name}: throughput, queue, latency and errors, with the "
-              f"{ctx.settings.environment} alert thresholds drawn on the graphs.", "applications",
+              f"{ctx.facts.environment} alert thresholds drawn on the graphs.", "applications",
               uid=uid_for(app),
               related=[(make_uid("redis"), "Redis"), (make_uid("cadvisor"), "Containers"),
                        (make_uid("alerts"), "Alerts overview")], tags=("application",))
 
-    overview = [single("Targets up", "Share of the application's targets answering scrapes (ApplicationDown "
+    overview = [single("Targets up", f"Share of the application's targets answering scrapes ({prefix}Down "
                        "fires after 1m down).", "percentunit",
                        Query(f"sum(up{{{s}}}) / count(up{{{s}}})"), levels=[(1, "green")], base=RED)]
     throughput, queue_panels, latency_panels, error_panels = [], [], [], []
@@ -73,29 +68,27 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
         latency_panels.append(graph(
             "Job latency p50 / p95 / p99 by status",
             f"Quantiles of job duration by `{status}`"
-            + (f"; the lines are the {_pct(lat.quantile)} alert levels." if lat else "."), "s",
+            + (f"; {latency_high} reads the {_pct(lat.quantile)}." if lat else "."), "s",
             *[Query(f"histogram_quantile({q:g}, sum by (le, {status}) (rate({histogram}_bucket{{{s}}}{rate})))",
                     f"{_pct(q)} {{{{{status}}}}}") for q in QUANTILES],
-            levels=_levels(lat)))
+            levels=ctx.lines(latency_high) if lat else ()))
     if lat:
         # The recording rule the alert itself reads (content/application.py).
         alert_expr = f"max({quantile_record(lat, lat.quantile)}{{{ctx.sel_job_level()}}})"
         overview.append(single(f"Job latency {_pct(lat.quantile)}", f"{_pct(lat.quantile)} job duration over "
-                               f"{lat.window}, as JobLatencyHigh computes it.", "s",
-                               Query(alert_expr), levels=_levels(lat)))
+                               f"{lat.window}, as {latency_high} computes it.", "s",
+                               Query(alert_expr), levels=ctx.lines(latency_high)))
         latency_panels.append(graph(f"Job latency {_pct(lat.quantile)} as the alert sees it",
-                                    f"The JobLatencyHigh expression ({lat.window} window) against its levels.", "s",
-                                    Query(alert_expr, _pct(lat.quantile)), levels=_levels(lat)))
+                                    f"The {latency_high} expression ({lat.window} window).", "s",
+                                    Query(alert_expr, _pct(lat.quantile)), levels=ctx.lines(latency_high)))
     if queue:
         qsel = ctx.sel(queue.selector)
-        overview.append(single("Queue depth", f"Jobs waiting ({queue.metric}); QueueDepthHigh fires above the "
-                               "coloured levels.", "short", Query(f"max({queue.metric}{{{qsel}}})"),
-                               levels=_levels(queue)))
+        overview.append(single("Queue depth", f"Jobs waiting ({queue.metric}), as {queue_high} reads it.",
+                               "short", Query(f"max({queue.metric}{{{qsel}}})"), levels=ctx.lines(queue_high)))
         queue_panels.append(graph("Queue depth", f"Jobs waiting in the queue ({queue.metric}"
-                                  f"{'{' + queue.selector + '}' if queue.selector else ''}); the lines are the "
-                                  "alert levels.", "short",
+                                  f"{'{' + queue.selector + '}' if queue.selector else ''}).", "short",
                                   Query(f"max by (instance) ({queue.metric}{{{qsel}}})", "{{instance}}"),
-                                  levels=_levels(queue)))
+                                  levels=ctx.lines(queue_high)))
     if extra.enqueued_metric:
         queue_panels.append(graph("Jobs enqueued", f"Jobs put in the queue per second ({extra.enqueued_metric}).",
                                   "ops", Query(f"sum(rate({extra.enqueued_metric}{{{s}}}{rate}))", "enqueued")))
@@ -108,10 +101,10 @@ def dashboards(ctx: Context, app: Application) -> list[Board]:
         ratio = f"max({error_ratio_record(err)}{{{ctx.sel_job_level()}}})"
         overview.append(single("Error ratio", during_fault(
             f"Share of jobs ending with {err.status_label}={err.error_value} over {err.window}, as "
-            "JobErrorRatioHigh computes it.", JOB_ERRORS), "percentunit", Query(ratio), levels=_levels(err)))
+            f"{errors_high} computes it.", JOB_ERRORS), "percentunit", Query(ratio), levels=ctx.lines(errors_high)))
         error_panels.append(graph("Error ratio", during_fault(
-            f"Failed jobs as a share of all jobs over {err.window}; the lines are the alert levels.", JOB_ERRORS),
-            "percentunit", Query(ratio, "error ratio"), levels=_levels(err)))
+            f"Failed jobs as a share of all jobs over {err.window}.", JOB_ERRORS),
+            "percentunit", Query(ratio, "error ratio"), levels=ctx.lines(errors_high)))
     sections = [("Overview", overview)]
     sections += [(title, panels) for title, panels in (
         ("Throughput", throughput), ("Queue", queue_panels), ("Latency", latency_panels), ("Errors", error_panels),

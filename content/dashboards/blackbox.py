@@ -13,9 +13,9 @@ DAY = 86400
 
 def dashboards(ctx: Context) -> list[Board]:
     s = ctx.sel()
-    own = ctx.settings.exporters.blackbox
-    http = own.module == "http_2xx"
-    tls = http and any(t.startswith("https://") for t in own.targets)
+    job = ctx.jobs[0]  # the probe job: its targets are the probed URLs, its `module` parameter the prober
+    http = dict(job.params).get("module") == ("http_2xx",)
+    tls = http and any(t.startswith("https://") for t in job.targets)
     b = board(ctx, "blackbox", "Uptime and probes", "Probes of the configured targets from the blackbox exporter: "
               "is each one up, how fast it answers, and for how long its certificate is valid.", "infrastructure",
               related=[(make_uid("alerts"), "Alerts overview")], tags=("uptime", "probes"))
@@ -31,12 +31,12 @@ def dashboards(ctx: Context) -> list[Board]:
         overview.append(single(
             "Certificate expires in", "Time until the earliest certificate of each HTTPS target expires.", "s",
             Query(f"min by (instance) (probe_ssl_earliest_cert_expiry{{{s}}}) - time()", "{{instance}}"),
-            levels=[(14 * DAY, ORANGE), (30 * DAY, "green")], base=RED))
+            levels=ctx.lines("ProbeCertificateExpiring", scale=DAY)))
     details = [
         graph("Probe success", "1 when the probe succeeded, 0 when it failed, per target.", "bool_yes_no",
               Query(f"max by (instance) (probe_success{{{s}}})", "{{instance}}"), max_value=1),
-        graph("Probe duration", "Time the whole probe took, per target.", "s",
-              Query(f"max by (instance) (probe_duration_seconds{{{s}}})", "{{instance}}")),
+        graph("Probe duration", "Time the whole probe took, per target (ProbeSlow reads its 5m average).", "s",
+              Query(f"max by (instance) (probe_duration_seconds{{{s}}})", "{{instance}}"), levels=ctx.lines("ProbeSlow")),
     ]
     if http:
         details += [

@@ -4,7 +4,7 @@ name are the host's own slices, which the node dashboard covers."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, single
 
 UID = make_uid("cadvisor")
 TITLE = "Containers"
@@ -37,7 +37,7 @@ def dashboards(ctx: Context) -> list[Board]:
                   "percent the limit slows it down.", "percentunit",
                   Query(f"sum by (name) (rate(container_cpu_cfs_throttled_periods_total{{{c}}}{rate}))"
                         f" / sum by (name) (rate(container_cpu_cfs_periods_total{{{c}}}{rate}))", "{{name}}"),
-                  levels=[(0.25, ORANGE)], max_value=1),
+                  levels=ctx.lines("ContainerCpuThrottled"), max_value=1),
         ]),
         ("Memory", [
             graph("Memory by container", "Working set per container.", "bytes",
@@ -46,7 +46,7 @@ def dashboards(ctx: Context) -> list[Board]:
                   "with a limit only); at 100% the kernel kills it.", "percentunit",
                   Query(f"sum by (name) (container_memory_working_set_bytes{{{c}}})"
                         f" / sum by (name) (container_spec_memory_limit_bytes{{{c}}} > 0)", "{{name}}"),
-                  levels=[(0.9, ORANGE)], max_value=1),
+                  levels=ctx.lines("ContainerMemoryNearLimit"), max_value=1),
         ]),
         ("Network and disk", [
             graph("Network by container", "Bytes received and sent per second per container.", "Bps",

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as builders
@@ -37,7 +37,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
 
-from config.settings import FOLDER_KEYS, Settings
+from config.settings import FOLDER_KEYS
 from content.rules import Alert
 from content.scrape import ScrapeJob
 
@@ -90,11 +90,54 @@ def make_uid(*parts: str) -> str:
 
 
 @dataclass(frozen=True)
-class Context:
-    """What a dashboard module gets: the stack's settings, its integration's scrape jobs and
-    alerts (for selectors and runbook links), and where Grafana serves dashboards."""
+class StackFacts:
+    """What dashboards know of the stack beyond their own jobs and alerts."""
 
-    settings: Settings
+    environment: str
+    cluster: str
+    runbook_base_url: str
+    applications: tuple[str, ...] = ()  # names, for links to their dashboards
+
+
+@dataclass(frozen=True)
+class AlertLines:
+    """Threshold steps at the levels of one alert as the stack deploys it (after
+    `alertOverrides`: a moved threshold moves the line, a disabled variant has none), coloured
+    by severity, and the sentence the panel's description gets to say so."""
+
+    alert: str
+    levels: tuple[tuple[float, str], ...]
+    base: str
+    note: str
+
+
+def alert_lines(alerts: Iterable[Alert], name: str, complement: bool = False, scale: float = 1.0) -> AlertLines:
+    """The lines of alert `name` from `alerts`, one per severity variant with a threshold.
+    `complement` draws `1 - threshold` (a used share against an alert on the free share);
+    `scale` multiplies it (an alert in days on a panel in seconds). Above an alert that fires
+    upwards the colour is the variant's; below one that fires downwards, likewise."""
+    variants = sorted((round((1 - a.threshold if complement else a.threshold) * scale, 12), a)
+                      for a in alerts if a.name == name and a.threshold is not None)
+    transform = " (value = 1 - threshold)" if complement else f" (value = threshold × {scale:g})" if scale != 1 else ""
+    if not variants:
+        return AlertLines(name, (), GREEN, f"No lines: the {name} alert is not deployed in this stack.")
+    upwards = (variants[0][1].direction == "above") != complement
+    colors = [SEVERITY_COLORS[a.severity] for _, a in variants]
+    values = [value for value, _ in variants]
+    if upwards:
+        levels, base = tuple(zip(values, colors, strict=True)), GREEN
+    else:  # the most severe variant sits lowest: its colour below it, the next one's above
+        levels, base = tuple(zip(values, [*colors[1:], GREEN], strict=True)), colors[0]
+    return AlertLines(name, levels, base, f"Lines: the {name} alert's levels{transform}.")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a dashboard module gets: facts of the stack, its integration's scrape jobs and
+    deployed alerts (for selectors, runbook links and threshold lines), and where Grafana
+    serves dashboards."""
+
+    facts: StackFacts
     jobs: tuple[ScrapeJob, ...]
     alerts: tuple[Alert, ...] = ()
     grafana_prefix: str = "/"  # route prefix of Grafana ("/grafana/" behind the proxy)
@@ -141,7 +184,11 @@ class Context:
         return 'environment=~"$environment",cluster=~"$cluster"'
 
     def runbook_url(self, page: str) -> str:
-        return f"{self.settings.runbook_base_url.rstrip('/')}/{page}.md"
+        return f"{self.facts.runbook_base_url.rstrip('/')}/{page}.md"
+
+    def lines(self, name: str, complement: bool = False, scale: float = 1.0) -> AlertLines:
+        """Threshold lines at the deployed levels of this integration's alert `name`."""
+        return alert_lines(self.alerts, name, complement, scale)
 
     def dashboard_url(self, uid: str) -> str:
         return f"{self.grafana_prefix.rstrip('/')}/d/{uid}"
@@ -217,11 +264,25 @@ def thresholds(*levels: tuple[float, str], base: str = GREEN) -> builders.Thresh
     return builders.ThresholdsConfig().mode(models.ThresholdsMode.ABSOLUTE).steps(steps)
 
 
+Levels = Union[Sequence[tuple[float, str]], AlertLines]
+
+
+def _levels(description: str, levels: Levels, base: str) -> tuple[str, Sequence[tuple[float, str]], str]:
+    """(description, steps, base colour): an alert's lines add their note to the description
+    (ahead of a fault note, which must stay last)."""
+    if isinstance(levels, AlertLines):
+        fault = _FAULT_NOTE.search(description)
+        at = fault.start() if fault else len(description)
+        return f"{description[:at]} {levels.note}{description[at:]}", levels.levels, levels.base
+    return description, levels, base
+
+
 def graph(title: str, description: str, unit: str, *queries: Query, span: int = GRAPH_SPAN,
           height: int = GRAPH_HEIGHT, min_value: Optional[float] = 0, max_value: Optional[float] = None,
-          levels: Sequence[tuple[float, str]] = (), stacked: bool = False,
+          levels: Levels = (), stacked: bool = False,
           links: Iterable[builders.DashboardLink] = ()) -> timeseries.Panel:
-    """A time series; `levels` draws dashed threshold lines (the stack's alert thresholds)."""
+    """A time series; `levels` draws dashed threshold lines (an alert's: `ctx.lines(name)`)."""
+    description, levels, base = _levels(description, levels, GREEN)
     panel = (
         timeseries.Panel()
         .title(title)
@@ -249,7 +310,7 @@ def graph(title: str, description: str, unit: str, *queries: Query, span: int = 
     if stacked:
         panel = panel.stacking(common_builders.StackingConfig().mode(common_models.StackingMode.NORMAL))
     if levels:
-        panel = panel.thresholds(thresholds(*levels)).thresholds_style(
+        panel = panel.thresholds(thresholds(*levels, base=base)).thresholds_style(
             common_builders.GraphThresholdsStyleConfig().mode(common_models.GraphThresholdsStyleMode.DASHED))
     else:
         panel = panel.thresholds(thresholds())
@@ -260,9 +321,10 @@ def graph(title: str, description: str, unit: str, *queries: Query, span: int = 
 
 
 def single(title: str, description: str, unit: str, query: Query, span: int = STAT_SPAN,
-           height: int = STAT_HEIGHT, levels: Sequence[tuple[float, str]] = (), base: str = GREEN,
+           height: int = STAT_HEIGHT, levels: Levels = (), base: str = GREEN,
            decimals: Optional[int] = None, links: Iterable[builders.DashboardLink] = ()) -> stat.Panel:
     """A single value (last, reduced over the series), coloured by `levels`."""
+    description, levels, base = _levels(description, levels, base)
     panel = (
         stat.Panel()
         .title(title)
@@ -292,16 +354,6 @@ def reachable(ctx: Context, metric: str, what: str) -> stat.Panel:
                   "the Unreachable alert).", "bool_yes_no",
                   Query(f"min by (instance) ({metric}{{{ctx.sel()}}})", "{{instance}}"),
                   levels=[(1, GREEN)], base=RED)
-
-
-def levels_of(warning: Optional[float], critical: Optional[float]) -> list[tuple[float, str]]:
-    """Threshold steps from an alert's warning and critical levels (either may be absent)."""
-    out = []
-    if warning is not None:
-        out.append((warning, ORANGE))
-    if critical is not None:
-        out.append((critical, RED))
-    return out
 
 
 # --- links -----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ up), partitions under-replicated or without a leader, and the message rate per t
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.common import RED, Board, Context, Query, add, board, graph, make_uid, single
 
 UID = make_uid("kafka")
 
@@ -28,7 +28,7 @@ def dashboards(ctx: Context) -> list[Board]:
         ("Consumers", [
             graph("Lag by consumer group", "Messages each group still has to consume, summed over its topics.",
                   "short", Query(f"sum by (consumergroup) (kafka_consumergroup_lag{{{s}}})", "{{consumergroup}}"),
-                  levels=[(1000, ORANGE)]),
+                  levels=ctx.lines("KafkaConsumerGroupLag")),
             graph("Lag by topic", "Messages not yet consumed per topic, all groups.", "short",
                   Query(f"sum by (topic) (kafka_consumergroup_lag{{{s}}})", "{{topic}}")),
         ]),

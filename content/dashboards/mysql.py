@@ -3,7 +3,7 @@ queries and commands, slow queries, InnoDB buffer pool, locks and network."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, reachable, single
 from content.integrations.mysql import connections
 
 UID = make_uid("mysql")
@@ -25,7 +25,7 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Connections used", "Connected threads as a share of max_connections.", "percentunit",
                    # The recording rule MysqlTooManyConnections reads.
                    Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
-                   levels=[(0.8, ORANGE), (0.95, "red")]),
+                   levels=ctx.lines("MysqlTooManyConnections")),
             single("Queries per second", "Statements the server executed per second.", "ops",
                    Query(f"sum by (instance) (rate({st}queries{{{s}}}{rate}))", "{{instance}}")),
         ]),

@@ -1,20 +1,13 @@
 """Linux hosts (node_exporter): CPU, load, memory, disk space and I/O, network, file systems.
 
-Threshold lines sit at the node alerts' own levels (`content.integrations.node`), and the
-file-system filter is the alerts' one, so the graph and the alert agree on what "full" means.
+Threshold lines sit at the levels of the node alerts the stack deploys (after `alertOverrides`),
+and the file-system filter is the alerts' one, so the graph and the alert agree on what "full" means.
 """
 
 from __future__ import annotations
 
 from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, single
-from content.integrations.node import (
-    CPU_BUSY_ABOVE,
-    DISK_FREE_BELOW,
-    FS_SELECTOR,
-    MEMORY_AVAILABLE_BELOW,
-    cpu_utilisation,
-    memory_utilisation,
-)
+from content.integrations.node import FS_SELECTOR, cpu_utilisation, memory_utilisation
 
 UID = make_uid("node")
 TITLE = "Linux hosts"
@@ -32,9 +25,10 @@ def dashboards(ctx: Context) -> list[Board]:
     busy = f"max by (instance) ({cpu_utilisation(s)})"
     mem_used = f"max by (instance) ({memory_utilisation(s)})"
     fs_used = f"1 - node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}}"
-    cpu_level = [(CPU_BUSY_ABOVE, ORANGE)]
-    mem_level = [(1 - MEMORY_AVAILABLE_BELOW, ORANGE)]
-    disk_level = [(1 - DISK_FREE_BELOW, ORANGE)]
+    cpu_level = ctx.lines("HostHighCpuLoad")
+    mem_level = ctx.lines("HostOutOfMemory")
+    # HostDiskSpaceLow fires on the free share; the panels show the used one.
+    disk_level = ctx.lines("HostDiskSpaceLow", complement=True)
 
     b = board(ctx, "node", TITLE, "Linux host overview from node_exporter: saturation and errors of CPU, "
               "memory, disks, network and file systems per instance.", "infrastructure",
@@ -46,13 +40,12 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Uptime", "Time since the host booted (node_boot_time_seconds).", "s",
                    Query(f"time() - max by (instance) (node_boot_time_seconds{{{s}}})", "{{instance}}"),
                    levels=[(300, "green")], base=ORANGE),
-            single("CPU busy", f"Share of CPU time not idle, all cores. HostHighCpuLoad fires above "
-                   f"{CPU_BUSY_ABOVE:.0%} for 10m.", "percentunit", Query(busy, "{{instance}}"), levels=cpu_level),
-            single("Memory used", f"1 - MemAvailable / MemTotal. HostOutOfMemory fires when less than "
-                   f"{MEMORY_AVAILABLE_BELOW:.0%} is available.", "percentunit",
+            single("CPU busy", "Share of CPU time not idle, all cores, as HostHighCpuLoad reads it.", "percentunit",
+                   Query(busy, "{{instance}}"), levels=cpu_level),
+            single("Memory used", "1 - MemAvailable / MemTotal, as HostOutOfMemory reads it.", "percentunit",
                    Query(mem_used, "{{instance}}"), levels=mem_level),
-            single("Fullest file system", f"Used share of the fullest real file system. HostDiskSpaceLow "
-                   f"fires below {DISK_FREE_BELOW:.0%} free.", "percentunit",
+            single("Fullest file system", "Used share of the fullest real file system (HostDiskSpaceLow fires "
+                   "on its free share).", "percentunit",
                    Query(f"max by (instance) ({fs_used})", "{{instance}}"), levels=disk_level),
         ]),
         ("CPU and load", [
@@ -83,8 +76,7 @@ def dashboards(ctx: Context) -> list[Board]:
                         f" + rate(node_vmstat_pswpout{{{s}}}[$__rate_interval]))", "{{instance}} swap pages")),
         ]),
         ("Disk space and I/O", [
-            graph("File system used", "Used share per mount point (real file systems only); the line is "
-                  "HostDiskSpaceLow's level.", "percentunit",
+            graph("File system used", "Used share per mount point (real file systems only).", "percentunit",
                   Query(fs_used, "{{instance}} {{mountpoint}}"), levels=disk_level, max_value=1),
             graph("Disk throughput", "Bytes read (positive) and written per second per device.", "Bps",
                   Query(f"sum by (instance, device) (rate(node_disk_read_bytes_total{{{s}}}[$__rate_interval]))",
@@ -116,7 +108,7 @@ def dashboards(ctx: Context) -> list[Board]:
             graph("Inodes used", "Used share of inodes per mount point: a disk with free bytes but no inodes "
                   "is full all the same.", "percentunit",
                   Query(f"1 - node_filesystem_files_free{{{fs}}} / node_filesystem_files{{{fs}}}",
-                        "{{instance}} {{mountpoint}}"), max_value=1, levels=disk_level),
+                        "{{instance}} {{mountpoint}}"), max_value=1),
             graph("Open file descriptors", "Allocated file handles against the kernel maximum.", "percentunit",
                   Query(f"max by (instance) (node_filefd_allocated{{{s}}}) / max by (instance) (node_filefd_maximum{{{s}}})",
                         "{{instance}}"), max_value=1),

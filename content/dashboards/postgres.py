@@ -4,7 +4,7 @@ databases are left out: nothing runs in them."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, reachable, single
 from content.integrations.postgres import connections
 
 UID = make_uid("postgres")
@@ -26,7 +26,7 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Connections used", "Backends as a share of max_connections.", "percentunit",
                    # The recording rule PostgresTooManyConnections reads.
                    Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
-                   levels=[(0.8, ORANGE), (0.95, "red")]),
+                   levels=ctx.lines("PostgresTooManyConnections")),
             single("Database size", "Total size of the non-template databases.", "bytes",
                    Query(f"sum by (instance) (pg_database_size_bytes{{{db}}})", "{{instance}}")),
         ]),

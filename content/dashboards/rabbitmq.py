@@ -1,7 +1,7 @@
 """RabbitMQ through its built-in Prometheus plugin (`rabbitmq_prometheus`, port 15692, the
 default aggregated metrics): messages ready and unacknowledged, publish and delivery rates,
-connections, channels, consumers, memory and disk against their alarms. Built once an
-exporter with key `rabbitmq` exists in the registry."""
+connections, channels, consumers, memory and disk against their alarms. Built when the
+rabbitmq integration (`content/integrations/rabbitmq.py`) is enabled and has targets."""
 
 from __future__ import annotations
 

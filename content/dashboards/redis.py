@@ -4,7 +4,7 @@ dashboard links to the application dashboards."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
 from content.integrations.redis import clients, memory
 
 UID = make_uid("redis")
@@ -13,7 +13,7 @@ UID = make_uid("redis")
 def dashboards(ctx: Context) -> list[Board]:
     s = ctx.sel()
     rate = "[$__rate_interval]"
-    related = [(make_uid("app", a.name), a.name) for a in ctx.settings.applications]
+    related = [(make_uid("app", name), name) for name in ctx.facts.applications]
     b = board(ctx, "redis", "Redis", "Redis through redis_exporter: is it up, how full, how busy, how well "
               "the cache serves.", "databases", related=[*related, (make_uid("alerts"), "Alerts overview")],
               tags=("cache",))
@@ -49,12 +49,14 @@ def dashboards(ctx: Context) -> list[Board]:
                   "writes).", "bytes",
                   Query(f"sum by (instance) (redis_memory_used_bytes{{{s}}})", "{{instance}} used"),
                   Query(f"sum by (instance) (redis_memory_max_bytes{{{s}}} > 0)", "{{instance}} maxmemory")),
-            graph("Use against limits", "Clients over maxclients and memory over maxmemory (only where a "
-                  "maxmemory is set), the recorded ratios RedisTooManyClients and RedisMemoryHigh read.",
-                  "percentunit",
-                  Query(f"max by (instance) ({clients(s).of(s)})", "{{instance}} clients"),
-                  Query(f"max by (instance) ({memory(s).of(s)})", "{{instance}} memory"),
-                  levels=[(0.8, ORANGE), (0.95, RED)], max_value=1),
+            graph("Clients against maxclients", "Connected clients over maxclients, the recorded ratio "
+                  "RedisTooManyClients reads.", "percentunit",
+                  Query(f"max by (instance) ({clients(s).of(s)})", "{{instance}}"),
+                  levels=ctx.lines("RedisTooManyClients"), max_value=1),
+            graph("Memory against maxmemory", "Used memory over maxmemory (only where a maxmemory is set), the "
+                  "recorded ratio RedisMemoryHigh reads.", "percentunit",
+                  Query(f"max by (instance) ({memory(s).of(s)})", "{{instance}}"),
+                  levels=ctx.lines("RedisMemoryHigh"), max_value=1),
             graph("Keys", "Keys per database, and those with an expiry.", "short",
                   Query(f"sum by (db) (redis_db_keys{{{s}}})", "{{db}}"),
                   Query(f"sum by (db) (redis_db_keys_expiring{{{s}}})", "{{db}} expiring")),

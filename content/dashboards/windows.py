@@ -1,10 +1,10 @@
 """Windows hosts (windows_exporter): CPU, memory, logical disks, network and uptime, the
-Windows counterpart of the Linux host overview. Built once an exporter with key `windows`
-exists in the registry."""
+Windows counterpart of the Linux host overview. Built when the windows integration
+(`content/integrations/windows.py`) is enabled and has targets."""
 
 from __future__ import annotations
 
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, single
 
 UID = make_uid("windows")
 # Volumes without a drive letter (recovery partitions) are not where data lives.
@@ -29,24 +29,25 @@ def dashboards(ctx: Context) -> list[Board]:
             single("Uptime", "Time since the host booted.", "s",
                    Query(f"time() - max by (instance) (windows_system_boot_time_timestamp_seconds{{{s}}})", "{{instance}}")),
             single("CPU busy", "Share of CPU time not idle, all cores.", "percentunit", Query(busy, "{{instance}}"),
-                   levels=[(0.9, ORANGE)]),
+                   levels=ctx.lines("WindowsHighCpuLoad")),
             single("Memory used", "Physical memory in use.", "percentunit", Query(mem, "{{instance}}"),
-                   levels=[(0.9, ORANGE)]),
-            single("Fullest volume", "Used share of the fullest volume.", "percentunit",
-                   Query(f"max by (instance) ({disk})", "{{instance}}"), levels=[(0.9, ORANGE)]),
+                   levels=ctx.lines("WindowsOutOfMemory")),
+            single("Fullest volume", "Used share of the fullest volume (WindowsDiskSpaceLow fires on its free "
+                   "share).", "percentunit", Query(f"max by (instance) ({disk})", "{{instance}}"),
+                   levels=ctx.lines("WindowsDiskSpaceLow", complement=True)),
         ]),
         ("CPU and memory", [
             graph("CPU busy", "Share of CPU time not idle.", "percentunit", Query(busy, "{{instance}}"),
-                  levels=[(0.9, ORANGE)], max_value=1),
+                  levels=ctx.lines("WindowsHighCpuLoad"), max_value=1),
             graph("Processor queue", "Threads ready to run and waiting for a CPU; sustained above about two per "
                   "core means CPU saturation.", "short",
                   Query(f"max by (instance) (windows_system_processor_queue_length{{{s}}})", "{{instance}}")),
             graph("Memory used", "Physical memory in use.", "percentunit", Query(mem, "{{instance}}"),
-                  levels=[(0.9, ORANGE)], max_value=1),
+                  levels=ctx.lines("WindowsOutOfMemory"), max_value=1),
         ]),
         ("Disks and network", [
             graph("Volume used", "Used share per volume.", "percentunit", Query(disk, "{{instance}} {{volume}}"),
-                  levels=[(0.9, ORANGE)], max_value=1),
+                  levels=ctx.lines("WindowsDiskSpaceLow", complement=True), max_value=1),
             graph("Disk throughput", "Bytes read and written per second per volume.", "Bps",
                   Query(f"sum by (instance, volume) (rate(windows_logical_disk_read_bytes_total{{{vol}}}{rate}))",
                         "{{instance}} {{volume}} read"),

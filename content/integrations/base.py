@@ -6,7 +6,7 @@ side by side as the monitoring mixins keep them. Components and platforms only e
 `Exporter`, so adding an exporter is one module plus one line in the registry.
 
 Some exporters are not ours to run: windows_exporter lives on the Windows hosts, RabbitMQ
-serves its own metrics. Those set `runs_workload = False`; they get no container, and their
+serves its own metrics. Those subclass `ScrapeOnlyExporter`; they get no container, and their
 scrape job reads `targets` from their settings instead of pointing at a container we run.
 Everything else (job, selector, rules, target-down) is the same path for both kinds.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Optional
 
-from config.settings import ExporterSettings, Settings
+from config.settings import ExporterSettings, ScrapeTargetSettings, Settings
 from content.rules import Alert, Recording, RuleGroup, target_down
 from content.scrape import ScrapeJob
 
@@ -89,6 +89,9 @@ class Exporter:
     cluster_access: ClassVar[tuple[AccessRule, ...]] = ()
     prometheus_access: ClassVar[tuple[AccessRule, ...]] = ()
     egress: ClassVar[Egress] = Egress()
+    # The variable that carries the exporter's password, for an exporter that reads it from no
+    # file (percona's mongodb_exporter); None: the password reaches it as `secret_files`.
+    secret_env: ClassVar[Optional[str]] = None
 
     @property
     def image(self) -> str:
@@ -127,28 +130,28 @@ class Exporter:
         """Plain configuration files, relative to CONFIG_DIR."""
         return {}
 
+    def password_key(self, own: ExporterSettings) -> Optional[str]:
+        """The secret config key of the exporter's password; None for exporters without one."""
+        return None
+
     def secret_files(self, own: ExporterSettings, password: str) -> dict[str, str]:
         """Files that hold the exporter's credential, relative to CONFIG_DIR. Called inside
         a Pulumi apply with the plain password; the result stays secret."""
         return {"secrets/password": password}
 
     def scrape_jobs(self, own: ExporterSettings, topology: Topology) -> list[ScrapeJob]:
-        """Where the job scrapes: our own workload (as the platform addresses it), or for a
-        scrape-only integration the addresses its settings list (`ScrapeTargetSettings.targets`)."""
-        if self.runs_workload:
-            where = topology.scrape_targets(self.service, self.port, per_node=self.host_access is not None)
-        else:
-            targets = tuple(getattr(own, "targets", ()))
-            if not targets:
-                return []  # nothing to scrape: no job, hence no rules and no target-down alert
-            where = {"targets": targets, "on_stack_host": False}
-        return [ScrapeJob(
+        """Where the job scrapes: our own workload, as the platform addresses it."""
+        where = topology.scrape_targets(self.service, self.port, per_node=self.host_access is not None)
+        return [self._job(own, where)]
+
+    def _job(self, own: ExporterSettings, where: dict) -> ScrapeJob:
+        return ScrapeJob(
             name=self.key,
             metrics_path=self.metrics_path,
             interval=own.scrape_interval,
             timeout=own.scrape_timeout,
             **where,
-        )]
+        )
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         """Alerts beyond target-down; selectors come from `job.selector`."""
@@ -170,3 +173,15 @@ class Exporter:
             rules.append(target_down(job.name, job.selector, self.title))
             rules.extend(self.alerts(own, job))
         return groups + [RuleGroup(name=self.key, rules=tuple(rules), layer=self.layer)]
+
+
+class ScrapeOnlyExporter(Exporter):
+    """An exporter something else runs (a Windows host, a broker's built-in endpoint): no
+    workload, and a job that scrapes the addresses its settings list."""
+
+    runs_workload: ClassVar[bool] = False
+
+    def scrape_jobs(self, own: ScrapeTargetSettings, topology: Topology) -> list[ScrapeJob]:
+        if not own.targets:
+            return []  # nothing to scrape: no job, hence no rules and no target-down alert
+        return [self._job(own, {"targets": tuple(own.targets), "on_stack_host": False})]

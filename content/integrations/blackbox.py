@@ -58,7 +58,7 @@ class Blackbox(Exporter):
         certificate = Alert(
             name="ProbeCertificateExpiring",
             expr=f"(probe_ssl_earliest_cert_expiry{{{sel}}} - time()) / {DAY_SECONDS} < $threshold",
-            threshold=14, for_="10m", severity="warning",
+            threshold=14, threshold_kind="days", for_="10m", severity="warning",
             summary="TLS certificate expires within $threshold days",
             description="The certificate served by {{ $labels.instance }} expires in {{ $value | humanize }} days.",
             fixture=expiry,
@@ -78,7 +78,7 @@ class Blackbox(Exporter):
             Alert(
                 name="ProbeSlow",
                 expr=f"avg_over_time(probe_duration_seconds{{{sel}}}[5m]) > $threshold",
-                threshold=1, for_="10m", severity="warning",
+                threshold=1, threshold_kind="seconds", for_="10m", severity="warning",
                 summary="Probe takes longer than $threshold s",
                 description="Probes of {{ $labels.instance }} took {{ $value | humanizeDuration }} on average "
                 "over 5 minutes (the module times out at 5s).",

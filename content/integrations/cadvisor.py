@@ -73,7 +73,7 @@ class Cadvisor(Exporter):
             Alert(
                 name="ContainerRestarting",
                 expr=f"changes(container_start_time_seconds{{{named}}}[15m]) > $threshold",
-                threshold=2, severity="warning",
+                threshold=2, threshold_kind="count", severity="warning",
                 summary="Container restarted more than $threshold times in 15 minutes",
                 description="Container {{ $labels.name }} on {{ $labels.instance }} restarted {{ $value }} times "
                 "in 15 minutes: it is crash-looping.",

@@ -38,7 +38,7 @@ class Kafka(Exporter):
             Alert(
                 name="KafkaConsumerGroupLag",
                 expr=f"sum by (instance, consumergroup, topic) (kafka_consumergroup_lag{{{sel}}}) > $threshold",
-                threshold=1000, for_="15m", severity="warning",
+                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
                 summary="Kafka consumer group more than $threshold messages behind",
                 description="Consumer group {{ $labels.consumergroup }} is {{ $value }} messages behind on topic "
                 "{{ $labels.topic }} (exporter {{ $labels.instance }}).",

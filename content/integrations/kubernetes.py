@@ -206,7 +206,7 @@ def node_alerts(ksm: str, kubelet: str) -> list[Alert]:
                 Series(f"kubelet_volume_stats_available_bytes{labels_of(kubelet, **claim)}", min(free_bytes, 100))]
 
     filling = Alert(name="KubePersistentVolumeFillingUp", for_="5m", severity="warning",
-                    expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, fixture=volume,
+                    expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, threshold_kind="ratio", fixture=volume,
                     summary="Persistent volume is filling up",
                     description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
                     "{{ $value | humanizePercentage }} free.")

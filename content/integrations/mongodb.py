@@ -7,8 +7,6 @@ severity with `alertOverrides`.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from config.settings import ServiceExporterSettings
 from content.integrations.services import Ratio, ServiceExporter, near_limit_alerts
 from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
@@ -46,7 +44,7 @@ class Mongodb(ServiceExporter):
 
     # percona/mongodb_exporter reads no password file: its password is the one credential
     # that reaches a container as a (secret) environment variable, MONGODB_PASSWORD.
-    secret_env: ClassVar[str] = "MONGODB_PASSWORD"
+    secret_env = "MONGODB_PASSWORD"
 
     def secret_files(self, own: ServiceExporterSettings, password: str) -> dict[str, str]:
         return {}
@@ -60,7 +58,7 @@ class Mongodb(ServiceExporter):
             name="MongodbReplicationLag",
             # One series per secondary (`name`), lag behind the primary's optime, in seconds.
             expr=f"mongodb_mongod_replset_member_replication_lag{{{sel}}} > $threshold",
-            threshold=60, for_="5m", severity="warning",
+            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
             summary="MongoDB secondary more than $threshold s behind",
             description="Member {{ $labels.name }} of {{ $labels.set }} (seen from {{ $labels.instance }}) is "
             "{{ $value | humanizeDuration }} behind the primary.",

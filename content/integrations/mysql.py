@@ -57,7 +57,7 @@ class Mysql(ServiceExporter):
             name="MysqlReplicationLag",
             # NULL (SQL thread stopped) is not exported: MysqlReplicationSqlThreadStopped covers it.
             expr=f"mysql_slave_status_seconds_behind_master{{{sel}}} > $threshold",
-            threshold=60, for_="5m", severity="warning",
+            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
             summary="MySQL replica more than $threshold s behind",
             description="Replica {{ $labels.instance }} is {{ $value | humanizeDuration }} behind "
             "{{ $labels.master_host }}.",

@@ -13,7 +13,7 @@ from content.scrape import ScrapeJob
 
 # File systems that fill or turn read-only by design are left out of the disk alerts.
 FS_SELECTOR = 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs",mountpoint!~"/(run|boot|var/lib/docker/.+)($|/.*)"'
-# Default alert levels, as ratios; the dashboard draws its threshold lines at the same values.
+# Default alert levels, as ratios; the dashboard draws its lines at the deployed alerts' levels.
 CPU_BUSY_ABOVE = 0.9  # HostHighCpuLoad
 MEMORY_AVAILABLE_BELOW = 0.1  # HostOutOfMemory (memory use above 1 - this)
 DISK_FREE_BELOW = 0.15  # HostDiskSpaceLow, warning
@@ -84,7 +84,7 @@ class Node(Exporter):
         space_alert = Alert(
             name="HostDiskSpaceLow",
             expr=f"node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}} < $threshold",
-            threshold=DISK_FREE_BELOW, for_="10m", severity="warning",
+            threshold=DISK_FREE_BELOW, threshold_kind="ratio", for_="10m", severity="warning",
             summary="File system below $threshold free",
             description="{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
             fixture=space,
@@ -93,7 +93,7 @@ class Node(Exporter):
             Alert(
                 name="HostHighCpuLoad",
                 expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=CPU_BUSY_ABOVE, for_="10m", severity="warning",
+                threshold=CPU_BUSY_ABOVE, threshold_kind="ratio", for_="10m", severity="warning",
                 summary="Host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
                 fixture=cpu,
@@ -101,7 +101,7 @@ class Node(Exporter):
             Alert(
                 name="HostOutOfMemory",
                 expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=round(1 - MEMORY_AVAILABLE_BELOW, 6), for_="5m", severity="warning",
+                threshold=round(1 - MEMORY_AVAILABLE_BELOW, 6), threshold_kind="ratio", for_="5m", severity="warning",
                 summary="Host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory.",
                 fixture=memory,
@@ -121,7 +121,7 @@ class Node(Exporter):
             Alert(
                 name="HostDiskIoSaturated",
                 expr=f"rate(node_disk_io_time_weighted_seconds_total{{{sel}}}[5m]) > $threshold",
-                threshold=10, for_="30m", severity="warning",
+                threshold=10, threshold_kind="count", for_="30m", severity="warning",
                 summary="Disk I/O queue above $threshold",
                 description="{{ $labels.device }} on {{ $labels.instance }} has an average I/O queue of "
                 "{{ $value | humanize }}: requests wait.",
@@ -139,7 +139,7 @@ class Node(Exporter):
             Alert(
                 name="HostClockSkew",
                 expr=f"abs(node_timex_offset_seconds{{{sel}}}) > $threshold",
-                threshold=0.05, for_="10m", severity="warning",
+                threshold=0.05, threshold_kind="seconds", for_="10m", severity="warning",
                 summary="Host clock off by more than $threshold s",
                 description="The clock of {{ $labels.instance }} is {{ $value | humanizeDuration }} off: check NTP.",
                 fixture=lambda t, fire: [Series(f"node_timex_offset_seconds{labels_of(sel)}", t * (2 if fire else 0.5))],
@@ -150,7 +150,7 @@ class Node(Exporter):
                       f" + rate(node_network_transmit_errs_total{{{sel}}}[5m]))"
                       f" / (rate(node_network_receive_packets_total{{{sel}}}[5m])"
                       f" + rate(node_network_transmit_packets_total{{{sel}}}[5m])) > $threshold"),
-                threshold=0.01, for_="10m", severity="warning",
+                threshold=0.01, threshold_kind="ratio", for_="10m", severity="warning",
                 summary="Network errors above $threshold of packets",
                 description="{{ $labels.device }} on {{ $labels.instance }} drops {{ $value | humanizePercentage }} "
                 "of its packets on errors.",

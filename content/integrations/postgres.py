@@ -66,7 +66,7 @@ class Postgres(ServiceExporter):
             # The exporter computes lag as "now - last replayed transaction" on replicas only
             # (0 on a primary); `is_replica` keeps a primary that was a replica out.
             expr=f"pg_replication_lag_seconds{{{sel}}} > $threshold and pg_replication_is_replica{{{sel}}} == 1",
-            threshold=60, for_="5m", severity="warning",
+            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
             summary="PostgreSQL replica more than $threshold s behind",
             description="Replica {{ $labels.instance }} last replayed a transaction {{ $value | humanizeDuration }} ago.",
             fixture=replica_lag,
@@ -75,7 +75,7 @@ class Postgres(ServiceExporter):
             name="PostgresLongRunningTransaction",
             # Open transactions hold locks and keep VACUUM from removing dead rows.
             expr=f"max by (job, instance, datname) (pg_stat_activity_max_tx_duration{{{sel}}}) > $threshold",
-            threshold=300, for_="2m", severity="warning",
+            threshold=300, threshold_kind="seconds", for_="2m", severity="warning",
             summary="PostgreSQL transaction open longer than $threshold s",
             description="A transaction in {{ $labels.datname }} on {{ $labels.instance }} has been open for "
             "{{ $value | humanizeDuration }}.",

@@ -17,18 +17,17 @@ from __future__ import annotations
 from typing import Optional
 
 from config.settings import RabbitmqSettings
-from content.integrations.base import Exporter
+from content.integrations.base import ScrapeOnlyExporter
 from content.rules import Alert, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob
 
 QUEUE = {"vhost": "/", "queue": "jobs"}  # the fixtures' queue
 
 
-class Rabbitmq(Exporter):
+class Rabbitmq(ScrapeOnlyExporter):
     key = "rabbitmq"
     title = "RabbitMQ"
     port = 15692  # the plugin's default, as the targets in settings name it
-    runs_workload = False
 
     def alerts(self, own: RabbitmqSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
@@ -42,7 +41,7 @@ class Rabbitmq(Exporter):
             Alert(
                 name="RabbitmqQueueBacklog",
                 expr=f"rabbitmq_queue_messages_ready{{{sel}}} > $threshold",
-                threshold=1000, for_="15m", severity="warning",
+                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
                 summary="RabbitMQ queue holds more than $threshold ready messages",
                 description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} has "
                 "{{ $value }} messages waiting for a consumer.",
@@ -51,7 +50,7 @@ class Rabbitmq(Exporter):
             Alert(
                 name="RabbitmqUnackedMessagesHigh",
                 expr=f"rabbitmq_queue_messages_unacked{{{sel}}} > $threshold",
-                threshold=1000, for_="15m", severity="warning",
+                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
                 summary="RabbitMQ queue has more than $threshold unacknowledged messages",
                 description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} has "
                 "{{ $value }} messages delivered but not acknowledged: consumers are stuck or slow.",
@@ -71,7 +70,7 @@ class Rabbitmq(Exporter):
             Alert(
                 name="RabbitmqQueueWithoutConsumers",
                 expr=f"rabbitmq_queue_messages_ready{{{sel}}} > $threshold and rabbitmq_queue_consumers{{{sel}}} == 0",
-                threshold=0, for_="10m", severity="warning",
+                threshold=0, threshold_kind="count", for_="10m", severity="warning",
                 summary="RabbitMQ queue has messages but no consumer",
                 description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} holds "
                 "{{ $value }} ready messages and has had no consumer for 10 minutes.",

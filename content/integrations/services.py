@@ -77,7 +77,7 @@ def near_limit_alerts(name: str, ratio: Ratio, selector: str, service: str, what
     warn = Alert(
         name=name,
         expr=f"{ratio.of(selector)} > $threshold",
-        threshold=warning, for_=for_, severity="warning",
+        threshold=warning, threshold_kind="ratio", for_=for_, severity="warning",
         summary=f"{service} {what} above $threshold of {limit}",
         description=f"{what.capitalize()} of {service} {{{{ $labels.instance }}}} at {{{{ $value | humanizePercentage }}}}"
         f" of {limit}.",
@@ -100,8 +100,8 @@ def counter_increase_alert(name: str, metric: str, selector: str, threshold: flo
     return Alert(
         name=name,
         expr=f"increase({metric}{{{selector}}}[{window}]) > $threshold",
-        threshold=threshold, for_=for_, severity=severity, summary=summary, description=description,
-        fixture=fixture,
+        threshold=threshold, threshold_kind="count", for_=for_, severity=severity, summary=summary,
+        description=description, fixture=fixture,
     )
 
 
@@ -122,6 +122,9 @@ class ServiceExporter(Exporter):
 
     # The exporter's own gauge that is 0 when it cannot reach the service.
     up_metric: ClassVar[str]
+
+    def password_key(self, own: ServiceExporterSettings) -> Optional[str]:
+        return own.password_secret
 
     def egress_for(self, own: ServiceExporterSettings) -> Egress:
         return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))

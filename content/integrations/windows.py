@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from config.settings import WindowsSettings
-from content.integrations.base import Exporter
+from content.integrations.base import ScrapeOnlyExporter
 from content.rules import Alert, Recording, Series, labels_of, ratio_alert
 from content.scrape import ScrapeJob
 
@@ -33,12 +33,11 @@ def service_regex(services: list[str]) -> str:
     return "(?i)(" + "|".join(names) + ")"
 
 
-class Windows(Exporter):
+class Windows(ScrapeOnlyExporter):
     key = "windows"
     title = "windows_exporter"
     port = 9182  # windows_exporter's default, as the targets in settings name it
     layer = "infrastructure"
-    runs_workload = False
 
     def recording_rules(self, job: ScrapeJob) -> list[Recording]:
         sel = job.selector
@@ -76,7 +75,7 @@ class Windows(Exporter):
             Alert(
                 name="WindowsHighCpuLoad",
                 expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="10m", severity="warning",
+                threshold=0.9, threshold_kind="ratio", for_="10m", severity="warning",
                 summary="Windows host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
                 fixture=cpu,
@@ -84,7 +83,7 @@ class Windows(Exporter):
             Alert(
                 name="WindowsOutOfMemory",
                 expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=0.9, for_="5m", severity="warning",
+                threshold=0.9, threshold_kind="ratio", for_="5m", severity="warning",
                 summary="Windows host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its physical memory.",
                 fixture=memory,

@@ -11,7 +11,9 @@ This file imports only `pulumi` and the standard library, since the program's ow
 from __future__ import annotations
 
 import asyncio
+import os
 import runpy
+import signal
 import sys
 import traceback
 
@@ -24,6 +26,9 @@ BAIL = 32
 
 def main(argv: list[str]) -> int:
     monitor, engine, project, stack, parallel, dry_run, organization, root, program = argv
+    # The engine interrupts the program (SIGINT to the host's process group) when it stops early,
+    # after reporting why; leave without printing a KeyboardInterrupt traceback into its output.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(BAIL))
     pulumi.runtime.set_all_config(runtime_config.get_config_env(), runtime_config.get_config_secret_keys_env())
     pulumi.runtime.configure(pulumi.runtime.Settings(
         project=project, stack=stack, monitor=monitor, engine=engine, parallel=int(parallel),

@@ -29,7 +29,7 @@ WEB_USER = "admin"
 SECRETS = {
     "webPassword": "live-web-password",
     "grafanaAdminPassword": "live-grafana-password",
-    "grafanaSecretKey": "live-grafana-secret-key",
+    "grafanaSecretKey": "live-grafana-secret-key-0123456789abcdef",
     "postgresPassword": "monitor-pw",
     "mysqlPassword": "exporter-pw",
 }

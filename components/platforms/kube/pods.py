@@ -8,13 +8,16 @@ must run as root, say) is refused here rather than weakened silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from config.units import kubernetes_quantity
+from config.units import cpu_quantity, kubernetes_quantity
 from content.integrations.base import CONFIG_DIR, SERVICE_ACCOUNT_DIR
 from content.plan import Probe, ServicePlan
+
+if TYPE_CHECKING:
+    from components.platforms.kube.bundles import Bundle
 
 PART_OF = "monstack"
 # Annotations the offline preview reads to put ConfigMap/Secret files back into OUTDIR/<bundle-dir>.
@@ -57,27 +60,6 @@ def user_ids(plan: ServicePlan) -> tuple[int, int]:
     return ids
 
 
-def config_checksum(plan: ServicePlan) -> str:
-    """Digest of the plain files and of the secret files' names: a change rolls the pods."""
-    h = hashlib.sha256()
-    for path, content in sorted(plan.files.items()):
-        h.update(path.encode() + b"\0" + content.encode() + b"\0")
-    for secret in sorted(s.path for s in plan.secret_files):
-        h.update(secret.encode() + b"\0")
-    for var, key in sorted(plan.secret_env.items()):
-        h.update(f"{var}={key}".encode() + b"\0")
-    return h.hexdigest()
-
-
-def secrets_checksum(contents: list[str]) -> str:
-    """Digest of all secret files together: a rotated credential rolls the pods too. One digest
-    over every file (one of them a random 32-byte key) reveals nothing about any password."""
-    h = hashlib.sha256()
-    for content in contents:
-        h.update(content.encode() + b"\0")
-    return h.hexdigest()
-
-
 def security_context(plan: ServicePlan) -> dict[str, Any]:
     uid, gid = user_ids(plan)
     if not plan.read_only_root:
@@ -108,10 +90,10 @@ def resources(plan: ServicePlan) -> dict[str, Any]:
     limits, reservations = plan.resources.limits, plan.resources.reservations
     if not (limits.memory and limits.cpu):
         raise PolicyError(f"{plan.name}: no memory and cpu limits; every container needs them on Kubernetes")
-    limit = {"memory": kubernetes_quantity(limits.memory), "cpu": f"{int(limits.cpu * 1000)}m"}
+    limit = {"memory": kubernetes_quantity(limits.memory), "cpu": cpu_quantity(limits.cpu)}
     request = {
         "memory": kubernetes_quantity(reservations.memory) if reservations.memory else limit["memory"],
-        "cpu": f"{int(reservations.cpu * 1000)}m" if reservations.cpu else limit["cpu"],
+        "cpu": cpu_quantity(reservations.cpu) if reservations.cpu else limit["cpu"],
     }
     return {"limits": limit, "requests": request}
 
@@ -131,13 +113,14 @@ def probes(plan: ServicePlan) -> dict[str, Any]:
     return {"livenessProbe": _probe(probe, probe.path, 30), "readinessProbe": _probe(probe, probe.ready_path or probe.path, 5)}
 
 
-def config_volume(plan: ServicePlan, config_map: str | None, secret: str | None) -> dict[str, Any]:
-    """One read-only directory (CONFIG_DIR) projected from the ConfigMap, the Secret and, for
-    a service whose config reads them as files, the service account's token and the cluster CA."""
-    sources: list[dict[str, Any]] = []
-    if config_map:
-        sources.append({"configMap": {"name": config_map, "items": [
-            {"key": object_key(path), "path": path} for path in sorted(plan.files)]}})
+def config_volume(plan: ServicePlan, config_maps: Sequence[Bundle], secret: str | None) -> dict[str, Any]:
+    """One read-only directory (CONFIG_DIR) projected from the ConfigMaps (each Grafana folder's
+    dashboards from its own), the Secret and, for a service whose config reads them as files,
+    the service account's token and the cluster CA."""
+    sources: list[dict[str, Any]] = [
+        {"configMap": {"name": bundle.name, "items": [{"key": object_key(path), "path": path} for path in bundle.paths]}}
+        for bundle in config_maps
+    ]
     if secret:
         paths = sorted(s.path for s in plan.secret_files)
         sources.append({"secret": {"name": secret, "items": [
@@ -183,11 +166,11 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None, con
     return spec
 
 
-def pod_spec(plan: ServicePlan, environment: str, config_map: str | None, secret: str | None,
+def pod_spec(plan: ServicePlan, environment: str, config_maps: Sequence[Bundle], secret: str | None,
              data_claim: str | None, shared_claim: str | None) -> dict[str, Any]:
     """The pod of a service. `data_claim` names the data volume (a claim template's name, or
     the volume of `shared_claim`, the one PersistentVolumeClaim of a single-instance service)."""
-    config = config_volume(plan, config_map, secret)
+    config = config_volume(plan, config_maps, secret)
     # Nothing to project (an exporter without files): no volume. The API server drops empty lists
     # (a projected volume's `sources`, `volumes`), which every `pulumi up` would then see as a change.
     has_config = bool(config["projected"]["sources"])
