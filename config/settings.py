@@ -722,6 +722,11 @@ class KubernetesSettings(Model):
     pod_disruption_budgets: bool = False
     ingress: Optional[Ingress] = None
     external_secrets: Optional[ExternalSecrets] = None
+    # Return from `pulumi up` without waiting for workloads to become ready, Services to get
+    # endpoints and claims to be bound (the provider's pulumi.com/skipAwait): for GitOps-style
+    # applies where something else watches the rollout, and for a cluster without nodes (the
+    # control-plane tests). Off, `pulumi up` fails when a rollout never becomes ready.
+    skip_await: bool = Field(False, examples=[True])
 
     @field_validator("alertmanager_replicas")
     @classmethod
@@ -746,6 +751,15 @@ class KubernetesSettings(Model):
                 "alertmanagerReplicas 1 with podDisruptionBudgets: a budget on a single Alertmanager either blocks "
                 "every node drain (minAvailable 1) or protects nothing; set alertmanagerReplicas to 2 or more "
                 "(or podDisruptionBudgets to false)", example=2)])
+        return self
+
+    @model_validator(mode="after")
+    def _await_needs_a_cluster(self) -> KubernetesSettings:
+        if self.skip_await and self.render_yaml_to:
+            raise FieldIssuesError([FieldIssue(
+                ("skipAwait",), self.skip_await,
+                f"skipAwait with renderYamlTo {self.render_yaml_to!r}: rendering applies nothing, so there is nothing "
+                "to await, and the annotation would only be copied into the manifests", remove=True)])
         return self
 
 

@@ -34,6 +34,8 @@ EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 # What a rendered Secret holds instead of a credential: render-to-directory writes Secrets in
 # plaintext, so the program never hands it a real value.
 RENDER_PLACEHOLDER = "REPLACE-ME-{key}"
+# The provider returns as soon as an object so annotated is applied, without awaiting readiness.
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 class KubernetesPlatform:
@@ -107,6 +109,8 @@ class KubernetesPlatform:
         if namespaced:
             meta["namespace"] = self.namespace_name
         meta["labels"] = labels(plan, self.environment) if plan else {"app.kubernetes.io/part-of": "monstack"}
+        if self.k8s.skip_await:
+            annotations = {SKIP_AWAIT: "true", **(annotations or {})}
         if annotations:
             meta["annotations"] = annotations
         return meta

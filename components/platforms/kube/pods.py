@@ -132,7 +132,7 @@ def config_volume(plan: ServicePlan, config_maps: Sequence[Bundle], secret: str 
     return {"name": "config", "projected": {"defaultMode": 0o444, "sources": sources}}
 
 
-def container(plan: ServicePlan, secret: str | None, data_claim: str | None) -> dict[str, Any]:
+def container(plan: ServicePlan, secret: str | None, data_claim: str | None, config: bool = True) -> dict[str, Any]:
     env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(plan.env.items())]
     # The one credential an exporter cannot read from a file: a reference, never a value.
     env += [{"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": f"env-{var}"}}}
@@ -142,7 +142,7 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None) -> 
     if plan.peer_port:
         ports += [{"name": "peer-tcp", "containerPort": plan.peer_port, "protocol": "TCP"},
                   {"name": "peer-udp", "containerPort": plan.peer_port, "protocol": "UDP"}]
-    mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}]
+    mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}] if config else []
     if plan.data_path and data_claim:
         mounts.append({"name": data_claim, "mountPath": plan.data_path})
     mounts += [{"name": f"tmp-{i}", "mountPath": path} for i, path in enumerate(plan.tmpfs)]
@@ -153,11 +153,12 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None) -> 
         "image": plan.image,
         "imagePullPolicy": "IfNotPresent",
         "ports": ports,
-        "volumeMounts": mounts,
         "resources": resources(plan),
         "securityContext": security_context(plan),
         **probes(plan),
     }
+    if mounts:  # an empty list reads back absent: a change on every `pulumi up`
+        spec["volumeMounts"] = mounts
     if plan.args:
         spec["args"] = list(plan.args)
     if env:
@@ -169,7 +170,11 @@ def pod_spec(plan: ServicePlan, environment: str, config_maps: Sequence[Bundle],
              data_claim: str | None, shared_claim: str | None) -> dict[str, Any]:
     """The pod of a service. `data_claim` names the data volume (a claim template's name, or
     the volume of `shared_claim`, the one PersistentVolumeClaim of a single-instance service)."""
-    volumes: list[dict[str, Any]] = [config_volume(plan, config_maps, secret)]
+    config = config_volume(plan, config_maps, secret)
+    # Nothing to project (an exporter without files): no volume. The API server drops empty lists
+    # (a projected volume's `sources`, `volumes`), which every `pulumi up` would then see as a change.
+    has_config = bool(config["projected"]["sources"])
+    volumes: list[dict[str, Any]] = [config] if has_config else []
     if shared_claim and data_claim:
         volumes.append({"name": data_claim, "persistentVolumeClaim": {"claimName": shared_claim}})
     volumes += [{"name": f"tmp-{i}", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}} for i, _ in enumerate(plan.tmpfs)]
@@ -180,10 +185,11 @@ def pod_spec(plan: ServicePlan, environment: str, config_maps: Sequence[Bundle],
         # Only services that read the cluster's API get a token.
         "automountServiceAccountToken": bool(plan.cluster_access),
         "securityContext": pod_security_context(plan),
-        "containers": [container(plan, secret, data_claim)],
-        "volumes": volumes,
+        "containers": [container(plan, secret, data_claim, has_config)],
         "enableServiceLinks": False,
     }
+    if volumes:
+        spec["volumes"] = volumes
     host = plan.host_access
     if host:
         spec["hostPID"] = host.pid_host
