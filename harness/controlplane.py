@@ -56,12 +56,24 @@ def missing_binaries() -> list[str]:
     return [str(TOOLS_BIN / name) for name in BINARIES if not (TOOLS_BIN / name).is_file()]
 
 
+# Where the API server listens on a machine whose only IPv4 address is loopback: an address of the
+# benchmarking range (RFC 2544, never routed) added to `lo`, so it stays on this machine.
+FALLBACK_ADDRESS = "198.18.0.1"
+
+
 def advertise_address() -> str:
-    """The machine's first non-loopback IPv4 address (the API server's own endpoint)."""
+    """The machine's first non-loopback IPv4 address (the API server's own endpoint); on a machine
+    with none (a bare CI container), FALLBACK_ADDRESS added to `lo` when we may (root)."""
     out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False).stdout.split()
     for address in out:
         if "." in address and not address.startswith(("127.", "169.254.")):
             return address
+    ip = shutil.which("ip")
+    if ip:
+        added = subprocess.run([ip, "addr", "add", f"{FALLBACK_ADDRESS}/32", "dev", "lo"],
+                               capture_output=True, text=True, check=False)
+        if added.returncode == 0 or "already assigned" in added.stderr:  # added now, or by an earlier run
+            return FALLBACK_ADDRESS
     raise ControlPlaneError("no non-loopback IPv4 address on this machine (`hostname -I`): the API server "
                             "cannot publish a loopback address as the `kubernetes` Service's endpoint")
 
