@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from config.settings import Settings
+from config.settings import ScrapeLimits, Settings
+from config.units import size_bytes
 from content.integrations.base import CONFIG_DIR
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
@@ -61,8 +62,20 @@ def stack_label_relabeling(settings: Settings) -> list[dict[str, str]]:
     ]
 
 
+def limit_config(limits: ScrapeLimits) -> dict[str, object]:
+    """A job's cardinality limits as Prometheus' scrape-config keys (the same names in snake
+    case), plus `extra_scrape_metrics`: the per-target `scrape_sample_limit` and
+    `scrape_body_size_bytes` series that tell which job nears or hits its limit."""
+    out: dict[str, object] = dict(limits.model_dump(exclude_none=True))
+    if limits.body_size_limit:
+        out["body_size_limit"] = f"{size_bytes(limits.body_size_limit)}B"
+    out["extra_scrape_metrics"] = True
+    return out
+
+
 def _scrape_config(job: ScrapeJob, settings: Settings) -> dict:
     rendered = job.render()
+    rendered.update(limit_config(settings.prometheus.limits_for(job.name)))
     rendered["relabel_configs"] = rendered.get("relabel_configs", []) + stack_label_relabeling(settings)
     return rendered
 
