@@ -554,7 +554,7 @@ class Images(Model):
     sites); `overrides` pins one image to another reference entirely."""
 
     registry: Optional[str] = Field(None, pattern=r"^[a-zA-Z0-9.\-:/]+$", examples=["registry.internal:5000"])
-    overrides: dict[str, str] = Field(default_factory=dict, examples=[{"prometheus": "mirror/prometheus:v2.53.2"}])
+    overrides: dict[str, str] = Field(default_factory=dict, examples=[{"prometheus": "mirror/prometheus:v3.16.0"}])
 
 
 # Prometheus' retention.size bounds the TSDB blocks only; the WAL, the head chunks and the

@@ -12,9 +12,9 @@ from config.loader import validate
 from content.alert_tests import cases, promtool_test_file
 from content.plan import build_plan
 from content.rules import Alert
+from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw
 from tests.test_exporters import PASSWORDS, all_exporters
-from tests.test_preview import tool
 
 
 def plan_for(stack: str, **changes):

@@ -22,9 +22,9 @@ from content.dashboards import INTEGRATIONS, DashboardFile, IntegrationJobs, bui
 from content.dashboards.common import BUILTIN_VALUES, FOLDERS, MAX_UID, UID_PREFIX, VARIABLE, make_uid, render, runnable
 from content.plan import build_plan
 from content.scrape import ScrapeJob
+from harness.tools import tool
 from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
 from tests.test_exporters import PASSWORDS, all_exporters
-from tests.test_preview import tool
 
 # Grafana's own variables, and what each stands for when a query is checked offline.
 FUTURE = {"windows": "windows", "kubernetes": "kube-state-metrics", "rabbitmq": "rabbitmq"}

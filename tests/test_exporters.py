@@ -18,8 +18,8 @@ from content.topology import Topology
 from harness.mocks import unwrap
 from harness.preview import bundle_files, write_preview
 from harness.program import run_program
+from harness.tools import tool
 from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
-from tests.test_preview import tool
 from tests.test_stack_records import containers
 
 ALL_EXPORTERS = {

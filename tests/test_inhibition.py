@@ -8,7 +8,6 @@ Notifications fail (no Slack from here), which inhibition does not depend on. Ab
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -19,13 +18,13 @@ from content.alertmanager import alertmanager_config, receiver_secret_keys
 from content.integrations.base import CONFIG_DIR
 from content.routing import host_label
 from harness.live.processes import free_port, http_get, wait_for
+from harness.tools import tool
 from tests.test_routing import settings_of
 
 
 @pytest.fixture(scope="module")
 def alertmanager(tmp_path_factory):
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    assert binary, "alertmanager is not installed: run scripts/setup"
+    binary = tool("alertmanager")
     settings = settings_of("prod")
     root = tmp_path_factory.mktemp("inhibit")
     (root / "secrets").mkdir()

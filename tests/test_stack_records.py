@@ -153,12 +153,13 @@ def test_healthchecks(docker_runs, stack):
 
 
 def test_images_follow_a_mirror(raw_config):
+    from content.images import PROMETHEUS_VERSION
     from tests.conftest import docker_variant, run_stack
 
     raw = docker_variant(raw_config("staging"))
     raw["images"] = {"registry": "registry.internal:5000", "overrides": {"grafana": "mirror/grafana:11.6.0"}}
     run = run_stack("staging", raw)
     images = sorted(unwrap(r.inputs)["name"] for r in run.records if r.type == "docker:index/remoteImage:RemoteImage")
-    assert "registry.internal:5000/prometheus/prometheus:v2.53.2" in images
+    assert f"registry.internal:5000/prometheus/prometheus:v{PROMETHEUS_VERSION}" in images
     assert "mirror/grafana:11.6.0" in images
     assert all(i.startswith(("registry.internal:5000/", "mirror/")) for i in images)

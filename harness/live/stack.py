@@ -10,7 +10,6 @@ addresses differ from a container's. Exporters and backends come from Debian's p
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from harness.live.webhook_sink import WebhookSink
 from harness.preview import bundle_files
 from harness.program import ProgramRun, run_program
 from harness.stackfile import read_stack_file
+from harness.tools import tool
 
 WEB_USER = "admin"
 SECRETS = {
@@ -206,13 +206,13 @@ def start_live_stack(workdir: Path, log: Callable[[str], None] = lambda _m: None
             group.start(f"{name}-exporter", argv, env=env)
 
         log("starting Alertmanager and Prometheus")
-        am_argv = [shutil.which("prometheus-alertmanager") or "alertmanager",
+        am_argv = [tool("alertmanager"),
                    *_rewrite(_plan_args(run, "alertmanager"), outdir / "alertmanager"),
                    f"--web.listen-address=127.0.0.1:{ports['alertmanager']}"]
         am_argv = [a if not a.startswith("--storage.path=") else f"--storage.path={workdir / 'alertmanager-data'}"
                    for a in am_argv]
         group.start("alertmanager", am_argv)
-        prom_argv = [shutil.which("prometheus") or "prometheus",
+        prom_argv = [tool("prometheus"),
                      *_rewrite(_plan_args(run, "prometheus"), outdir / "prometheus"),
                      f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
                      # The first notification otherwise waits a minute (resend delay) after start.
