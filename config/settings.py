@@ -414,7 +414,8 @@ class Receiver(Model):
     username: Optional[str] = None
     # The NAME of the secret config key (set with `pulumi config set --secret`) that holds the one
     # credential of this receiver's type: Slack's webhook URL, PagerDuty's routing key, Opsgenie's
-    # API key, a webhook's bearer token or the SMTP password. Never the value itself.
+    # API key, a webhook's bearer token (or, for a webhook without `url`, its secret URL) or the
+    # SMTP password. Never the value itself.
     credential: Optional[SecretKey] = Field(None, examples=["slackWebhookUrl"])
 
     def secret_keys(self) -> dict[str, str]:

@@ -93,6 +93,8 @@ def prometheus_config(settings: Settings, topology: Topology, jobs: list[ScrapeJ
         "rule_files": sorted(rule_files),
         "alerting": {
             "alertmanagers": [{
+                # Alertmanager's v1 API is gone (Prometheus 3 sends v2 only); said, not assumed.
+                "api_version": "v2",
                 "basic_auth": {"username": settings.web_user, "password_file": WEB_PASSWORD_FILE},
                 **({"path_prefix": am_prefix} if am_prefix else {}),
                 **({"scheme": "https", "tls_config": {"ca_file": TLS_CA_FILE}} if settings.web_tls else {}),

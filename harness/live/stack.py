@@ -134,11 +134,13 @@ def live_config(stack_config: dict[str, Any], ports: dict[str, int], found: dict
     return config
 
 
-def _rewrite(argv: list[str], config_dir: Path) -> list[str]:
+def rewrite_paths(argv: list[str], config_dir: Path) -> list[str]:
+    """A container's arguments with its config directory moved to `config_dir`."""
     return [a.replace("/etc/monstack", str(config_dir)) for a in argv]
 
 
-def _plan_args(run: ProgramRun, service: str) -> list[str]:
+def plan_args(run: ProgramRun, service: str) -> list[str]:
+    """The command line the program gives `service`'s container."""
     from harness.mocks import unwrap
 
     for record in run.records:
@@ -161,7 +163,7 @@ def _exporter_commands(outdir: Path, run: ProgramRun, ports: dict[str, int],
     return {
         "node": (["prometheus-node-exporter", listen("node"), "--no-collector.systemd"], {}),
         "redis": (["prometheus-redis-exporter", listen("redis"),
-                   *[a for a in _plan_args(run, "redis-exporter") if a.startswith("--redis.addr")]], {}),
+                   *[a for a in plan_args(run, "redis-exporter") if a.startswith("--redis.addr")]], {}),
         "postgres": (["prometheus-postgres-exporter", listen("postgres")], {
             "DATA_SOURCE_URI": f"{found['postgres'].address}/postgres?sslmode=disable",
             "DATA_SOURCE_USER": found["postgres"].user,
@@ -170,7 +172,7 @@ def _exporter_commands(outdir: Path, run: ProgramRun, ports: dict[str, int],
         "mysql": (["prometheus-mysqld-exporter", listen("mysql"),
                    f"--config.my-cnf={exporters / 'mysql' / 'secrets' / 'my.cnf'}"], {}),
         "blackbox": (["prometheus-blackbox-exporter", listen("blackbox"),
-                      *_rewrite(_plan_args(run, "blackbox-exporter"), exporters / "blackbox")], {}),
+                      *rewrite_paths(plan_args(run, "blackbox-exporter"), exporters / "blackbox")], {}),
     }
 
 
@@ -207,13 +209,13 @@ def start_live_stack(workdir: Path, log: Callable[[str], None] = lambda _m: None
 
         log("starting Alertmanager and Prometheus")
         am_argv = [tool("alertmanager"),
-                   *_rewrite(_plan_args(run, "alertmanager"), outdir / "alertmanager"),
+                   *rewrite_paths(plan_args(run, "alertmanager"), outdir / "alertmanager"),
                    f"--web.listen-address=127.0.0.1:{ports['alertmanager']}"]
         am_argv = [a if not a.startswith("--storage.path=") else f"--storage.path={workdir / 'alertmanager-data'}"
                    for a in am_argv]
         group.start("alertmanager", am_argv)
         prom_argv = [tool("prometheus"),
-                     *_rewrite(_plan_args(run, "prometheus"), outdir / "prometheus"),
+                     *rewrite_paths(plan_args(run, "prometheus"), outdir / "prometheus"),
                      f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
                      # The first notification otherwise waits a minute (resend delay) after start.
                      "--rules.alert.resend-delay=1s"]
