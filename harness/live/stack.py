@@ -4,7 +4,8 @@ The program runs under mocks with the dev stack file plus live settings (short i
 the backends' real addresses, `targetOverrides` that move every scrape target to its
 process's free port, webhook receivers on a local sink). Prometheus and Alertmanager start
 from the rendered bundle with the plan's own arguments; only their file paths and listen
-addresses differ from a container's. Exporters and backends come from Debian's packages.
+addresses differ from a container's. Prometheus and Alertmanager are the pinned builds
+(harness.tools); exporters and backends come from Debian's packages.
 """
 
 from __future__ import annotations
