@@ -31,11 +31,13 @@ def sample_limit_hit() -> Alert:
 
     def fixture(_t: Optional[float], fire: bool) -> list[Series]:
         return [_per_target("up", 0 if fire else 1), _per_target("scrape_sample_limit", 1000),
-                _per_target("scrape_samples_post_metric_relabeling", 2000 if fire else 500)]
+                _per_target("scrape_samples_scraped", 2000 if fire else 500)]
 
+    # A refused scrape still reports how many samples it brought (scrape_samples_scraped); `up == 0`
+    # keeps out a target whose metric relabelling drops enough to pass.
     return Alert(
         name="ScrapeSampleLimitHit", runbook=RUNBOOK, severity="warning", for_="0s",
-        expr="max by (job, instance) (scrape_samples_post_metric_relabeling "
+        expr="max by (job, instance) (scrape_samples_scraped "
              "> on (job, instance) (scrape_sample_limit > 0) and on (job, instance) up == 0)",
         summary="A target is refused: over its job's sample limit",
         description="{{ $labels.instance }} of job {{ $labels.job }} exposes {{ $value }} samples, more than the "
