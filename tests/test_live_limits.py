@@ -54,9 +54,9 @@ def limited(tmp_path_factory):
         return config
 
     lone = start_prometheus(workdir, change)
-    lone.group.start("generator", [sys.executable, "-m", "harness.cardinality.generator", "--series", str(NOISY_SERIES),
-                                   "--per-target", str(NOISY_SERIES), str(noisy_port)], cwd=ROOT)
     try:
+        lone.group.start("generator", [sys.executable, "-m", "harness.cardinality.generator", "--series",
+                                       str(NOISY_SERIES), "--per-target", str(NOISY_SERIES), str(noisy_port)], cwd=ROOT)
         yield lone
     finally:
         lone.stop()
@@ -73,8 +73,10 @@ def test_the_rendered_limit_is_what_prometheus_runs(limited):
 
 
 def test_a_job_over_its_sample_limit_is_refused(limited):
-    target = wait_for(lambda: (t := _target(limited, NOISY))["health"] == "down" and t, "noisy target refused", 60)
-    assert "sample limit" in target["lastError"], target["lastError"]
+    # (Until the generator listens, the target is down for another reason: wait for this one.)
+    target = wait_for(lambda: "sample limit" in (t := _target(limited, NOISY))["lastError"] and t,
+                      "noisy target refused for its sample limit", 60)
+    assert target["health"] == "down"
     assert limited.query(f'up{{job="{NOISY}"}}')[0]["value"][1] == "0"
     assert limited.query(f'scrape_sample_limit{{job="{NOISY}"}}')[0]["value"][1] == str(NOISY_LIMIT)
     # Nothing of the refused scrape reached the TSDB.
