@@ -5,8 +5,9 @@
 - a scrape without a valid Content-Type fails unless the job names a fallback protocol: the
   applications' jobs (targets we do not control) name one;
 - Alertmanager's v1 API is gone: the alerting config says v2;
-- flags were removed (`--storage.tsdb.retention`, `--alertmanager.timeout`, several feature flags):
-  every flag the plan passes is one the pinned binaries know;
+- flags were removed (`--storage.tsdb.retention`, `--alertmanager.timeout`, several feature flags)
+  or deprecated (3.16: `--storage.tsdb.retention.time`/`.size`, now `storage.tsdb.retention` in the
+  file): every flag the plan passes is one the pinned binaries know and do not deprecate;
 - the binaries the tests run are the versions the stacks deploy.
 """
 
@@ -86,16 +87,32 @@ def _flag_names(argv: tuple[str, ...]) -> set[str]:
     return {a.split("=", 1)[0] for a in argv if a.startswith("--")}
 
 
+def flag_help(help_text: str) -> dict[str, str]:
+    """Each flag of a kingpin `--help` with its description (which may say [DEPRECATED])."""
+    out: dict[str, str] = {}
+    current = None
+    for line in help_text.splitlines():
+        match = re.match(r"\s{1,8}(?:-\w, )?(--(?:\[no-\])?[a-z0-9.\-]+)", line)
+        if match:
+            current = match.group(1).replace("[no-]", "")
+            out[current] = line
+        elif current:
+            out[current] += " " + line.strip()
+    return out
+
+
 @pytest.mark.tools
 @pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
-def test_every_flag_is_known_to_the_pinned_binary(plans, service):
-    help_text = subprocess.run([tool(service), "--help"], capture_output=True, text=True).stderr
-    known = set(re.findall(r"(--[a-z0-9.\-]+)", help_text))
-    assert "--storage.tsdb.retention" not in known or service != "prometheus"  # removed in 3.0
+def test_every_flag_is_current_in_the_pinned_binary(plans, service):
+    result = subprocess.run([tool(service), "--help"], capture_output=True, text=True)
+    flags = flag_help(result.stdout + result.stderr)
+    assert "--config.file" in flags and "--web.listen-address" in flags
+    version = PROMETHEUS_VERSION if service == "prometheus" else ALERTMANAGER_VERSION
     for stack, plan in plans.items():
-        unknown = _flag_names(plan.service(service).args) - known
-        assert not unknown, f"{stack}: {service} {PROMETHEUS_VERSION if service == 'prometheus' else ALERTMANAGER_VERSION} " \
-                            f"does not know {sorted(unknown)}"
+        used = _flag_names(plan.service(service).args)
+        assert not used - set(flags), f"{stack}: {service} {version} does not know {sorted(used - set(flags))}"
+        deprecated = sorted(f for f in used if "[DEPRECATED]" in flags[f])
+        assert not deprecated, f"{stack}: {service} {version} deprecates {deprecated}"
 
 
 @pytest.mark.tools

@@ -77,12 +77,18 @@ RETENTION = {"dev": ("7d", "2GB", "debug"), "staging": ("15d", "5GB", "info"), "
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_retention_and_log_level_flags(docker_runs, stack):
+def test_retention_and_log_level(docker_runs, stack):
+    """Retention lives in prometheus.yml (Prometheus 3.16 deprecates the flags), the log level in a flag."""
+    import yaml
+
+    from harness.preview import bundle_files
+
     runs = docker_runs
     command = containers(runs[stack])["prometheus"]["command"]
     time, size, level = RETENTION[stack]
-    assert f"--storage.tsdb.retention.time={time}" in command
-    assert f"--storage.tsdb.retention.size={size}" in command
+    config = yaml.safe_load(bundle_files(runs[stack].records)["prometheus/prometheus.yml"])
+    assert config["storage"]["tsdb"]["retention"] == {"time": time, "size": size}
+    assert not [arg for arg in command if arg.startswith("--storage.tsdb.retention")]
     assert f"--log.level={level}" in command
     assert "--web.config.file=/etc/monstack/web.yml" in command
 
