@@ -94,19 +94,21 @@ def prod_plan() -> StackPlan:
     return build_plan(validate(raw, set(config.secret_keys), "monstack", STACK).settings, salt_seed="benchmark")
 
 
-def write_config(plan: StackPlan, workdir: Path, app_job: str, ports: list[int]) -> Path:
-    """prod's prometheus.yml and rule files, with the application's job scraping the shards and
-    every other job left out (their targets do not exist here), and no Alertmanager."""
+def write_config(plan: StackPlan, workdir: Path, app_job: str, ports: list[int], own_port: int) -> Path:
+    """prod's prometheus.yml and rule files, with the application's job scraping the shards,
+    Prometheus scraping itself on `own_port` (its figures are read by PromQL), every other job
+    left out (their targets do not exist here), and no Alertmanager."""
     files = plan.service("prometheus").files
     for name, content in files.items():
         if name.startswith("rules/"):
             (workdir / name).parent.mkdir(parents=True, exist_ok=True)
             (workdir / name).write_text(content)
     doc = yaml.safe_load(files["prometheus.yml"])
-    job = next(j for j in doc["scrape_configs"] if j["job_name"] == app_job)
-    job["static_configs"] = [{"targets": [f"127.0.0.1:{port}" for port in ports]}]
-    job.pop("basic_auth", None)
-    doc["scrape_configs"] = [job]
+    jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
+    jobs[app_job]["static_configs"] = [{"targets": [f"127.0.0.1:{port}" for port in ports]}]
+    jobs["prometheus"]["static_configs"] = [{"targets": [f"127.0.0.1:{own_port}"]}]
+    jobs["prometheus"].pop("basic_auth", None)
+    doc["scrape_configs"] = [jobs[app_job], jobs["prometheus"]]
     doc.pop("alerting", None)
     path = workdir / "prometheus.yml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -138,7 +140,7 @@ def measure(plan: StackPlan, size: int, settle: float, queries: int, models: lis
             group.start("generator", [sys.executable, "-m", "harness.cardinality.generator", "--series", str(size),
                                       "--per-target", str(PER_TARGET), *map(str, ports)], cwd=PROJECT_DIR)
             port = free_port()
-            config = write_config(plan, workdir, app.name, ports)
+            config = write_config(plan, workdir, app.name, ports, port)
             argv = prometheus_argv(plan, workdir, config, port)
             group.start("prometheus", argv)
             prefix = next(a.split("=", 1)[1] for a in argv if a.startswith("--web.route-prefix=")).rstrip("/")
@@ -150,14 +152,14 @@ def measure(plan: StackPlan, size: int, settle: float, queries: int, models: lis
 
             wait_for(ready, "prometheus", 120)
             started = time.monotonic()
-            wait_for(lambda: running.value("prometheus_tsdb_head_series") >= 0.99 * size, f"{size} head series",
+            wait_for(lambda: running.own_metric("prometheus_tsdb_head_series") >= 0.99 * size, f"{size} head series",
                      900, every=2)
             log(f"  {size}: all series in the head after {time.monotonic() - started:.0f} s; settling {settle:.0f} s")
             time.sleep(settle)
             rss = resident_memory_mb(group.processes["prometheus"].pid) * 1024**2
             return Measurement(
                 size=size,
-                head_series=running.value("prometheus_tsdb_head_series"),
+                head_series=running.own_metric("prometheus_tsdb_head_series"),
                 rss_bytes=rss,
                 heap_bytes=running.own_metric("go_memstats_heap_inuse_bytes"),
                 samples_per_second=running.value("rate(prometheus_tsdb_head_samples_appended_total[1m])"),
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     version = prometheus_version()
     limit_text = plan.service("prometheus").resources.limits.memory or "1GB"
     interval = next(j.interval for j in plan.jobs if j.name.startswith("meme-maker")) or "15s"
-    print(f"prod: scrape every {interval} ({duration_seconds(interval):.0f} s), memory limit {limit_text}")
+    print(f"prod: scrape every {interval} ({duration_seconds(interval):.0f} s), memory limit {limit_text}", flush=True)
     points = []
     for size in args.sizes:
         print(f"measuring {size} series ...", flush=True)
