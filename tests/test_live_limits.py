@@ -61,10 +61,12 @@ def limited(tmp_path_factory):
     finally:
         lone.stop()
         plain.shutdown()
+        plain.server_close()
 
 
 def _target(lone, job: str) -> dict:
-    return next(t for t in lone.api("/api/v1/targets?state=active")["activeTargets"] if t["labels"]["job"] == job)
+    """The job's target, or {} while discovery has not listed it yet."""
+    return next((t for t in lone.api("/api/v1/targets?state=active")["activeTargets"] if t["labels"]["job"] == job), {})
 
 
 def test_the_rendered_limit_is_what_prometheus_runs(limited):
@@ -74,7 +76,7 @@ def test_the_rendered_limit_is_what_prometheus_runs(limited):
 
 def test_a_job_over_its_sample_limit_is_refused(limited):
     # (Until the generator listens, the target is down for another reason: wait for this one.)
-    target = wait_for(lambda: "sample limit" in (t := _target(limited, NOISY))["lastError"] and t,
+    target = wait_for(lambda: "sample limit" in (t := _target(limited, NOISY)).get("lastError", "") and t,
                       "noisy target refused for its sample limit", 60)
     assert target["health"] == "down"
     assert limited.query(f'up{{job="{NOISY}"}}')[0]["value"][1] == "0"
@@ -96,6 +98,6 @@ def test_the_limit_alert_fires_for_that_job(limited):
 
 
 def test_a_job_under_its_limit_is_scraped_without_content_type(limited):
-    target = wait_for(lambda: (t := _target(limited, PLAIN))["health"] == "up" and t, "plain target up", 60)
+    target = wait_for(lambda: (t := _target(limited, PLAIN)).get("health") == "up" and t, "plain target up", 60)
     assert target["lastError"] == ""
     assert limited.query(f'plain_app_up{{job="{PLAIN}"}}')[0]["value"][1] == "1"

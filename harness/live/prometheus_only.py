@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from config.settings import SECRET_KEYS
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.stack import SECRETS, WEB_USER, plan_args, rewrite_paths
 from harness.preview import bundle_files
@@ -48,8 +49,10 @@ def start_prometheus(workdir: Path, change: Callable[[dict[str, Any]], dict[str,
     stack = read_stack_file("dev")
     config = change({k: json.loads(v) if v[:1] in "[{" else v for k, v in stack.values.items()})
     config["generateSecrets"] = False
-    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **SECRETS}.items()}
-    run = run_program("dev", values, list(SECRETS))
+    # Only the stack's own secrets: the exporters' passwords would be unknown keys without them.
+    secrets = {key: SECRETS[key] for key in SECRET_KEYS}
+    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **secrets}.items()}
+    run = run_program("dev", values, list(secrets))
     outdir = workdir / "bundle"
     for path, content in bundle_files(run.records, mask=False).items():
         (outdir / path).parent.mkdir(parents=True, exist_ok=True)
