@@ -137,6 +137,7 @@ def test_windows_service_alert_follows_the_listed_services():
 def test_scrape_only_integration_needs_targets_when_enabled(raw_config):
     raw = raw_config("staging")
     raw["exporters"] = {"rabbitmq": {"enabled": True}}
+    raw["prometheus"].pop("jobLimits")  # they name kube-state-metrics, whose integration is off here
     with pytest.raises(SettingsError, match="targets"):
         validate(raw, set(secret_keys_of("staging")), "monstack", "staging")
     raw["exporters"] = {"windows": {"enabled": False}, "kafka": {"enabled": True, "address": "kafka:9092"}}

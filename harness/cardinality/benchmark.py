@@ -248,7 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     points = []
     for size in args.sizes:
         print(f"measuring {size} series ...", flush=True)
-        points.append(measure(plan, size, args.settle, args.queries, models))
+        point = measure(plan, size, args.settle, args.queries, models)
+        points.append(point)
+        # Each size as soon as it is measured: a later failure loses nothing.
+        print(f"  {size}: head {point.head_series:.0f}, RSS {point.rss_bytes / 1024**2:.0f} MiB, heap "
+              f"{point.heap_bytes / 1024**2:.0f} MiB, {point.bytes_per_series:.0f} B/series, "
+              f"{point.samples_per_second:.0f} samples/s, rules {point.rule_seconds * 1000:.1f} ms", flush=True)
     text, base, slope = report(points, limit_text, version)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.txt").write_text(text + "\n")

@@ -70,11 +70,11 @@ class Queried(Protocol):
     def api(self, path: str) -> Any: ...
 
 
-def query_seconds(live: Queried, promql: str, runs: int) -> float:
+def query_seconds(live: Queried, promql: str, runs: int, timeout: float = 120) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        status, _ = http_get(f"{live.prometheus}/api/v1/query?query={quote(promql)}", live.auth)
+        status, _ = http_get(f"{live.prometheus}/api/v1/query?query={quote(promql)}", live.auth, timeout=timeout)
         times.append(time.perf_counter() - started)
         assert status == 200, promql
     return statistics.median(times)
