@@ -12,10 +12,11 @@ from typing import Literal
 from config.settings import PrometheusSettings
 from config.units import size_bytes
 
-# Measured by scripts/benchmark-cardinality with Prometheus 3.16.0 and prod's flags (2026-11-30):
-# resident memory = BASE_BYTES + BYTES_PER_SERIES x head series, fitted over 10k, 100k and 1M series.
-BASE_BYTES = 80 * 1024**2
-BYTES_PER_SERIES = 4096
+# Measured by scripts/benchmark-cardinality with Prometheus 3.16.0 and prod's flags (2026-11-30,
+# 2 shared cores): resident memory = BASE_BYTES + BYTES_PER_SERIES x head series, least squares over
+# 10k, 100k and 1M series (153, 416 and 3368 MiB resident). README, "Capacity".
+BASE_BYTES = 103 * 1024**2
+BYTES_PER_SERIES = 3418
 # Below this share of the limit for the head, queries, compaction and garbage collection have room.
 HEADROOM_SHARE = 0.75
 

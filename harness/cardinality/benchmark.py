@@ -21,6 +21,7 @@ shared and noisy: compare within one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -189,14 +190,17 @@ def plot(points: list[Measurement], base: float, slope: float, limit: int, versi
     import matplotlib.pyplot as plt
 
     reach = (limit - base) / slope
-    top = max(reach, max(p.head_series for p in points)) * 1.1
+    top = max(reach, max(p.head_series for p in points)) * 1.5
+    low = min(p.head_series for p in points) / 2
+    xs = [low * (top / low) ** (i / 100) for i in range(101)]
     figure, axes = plt.subplots(figsize=(8, 5))
     axes.plot([p.head_series for p in points], [p.rss_bytes / 1024**2 for p in points], "o", label="measured RSS")
-    axes.plot([0, top], [base / 1024**2, (base + slope * top) / 1024**2], "-",
+    axes.plot(xs, [(base + slope * x) / 1024**2 for x in xs], "-",
               label=f"fit: {base / 1024**2:.0f} MiB + {slope:.0f} B/series")
     axes.axhline(limit / 1024**2, color="red", linestyle="--", label=f"prod memory limit ({limit / 1024**2:.0f} MiB)")
     axes.axvline(reach, color="red", linestyle=":", label=f"limit reached at {reach:,.0f} series")
-    axes.set_xscale("symlog", linthresh=10000)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
     axes.set_xlabel("head series")
     axes.set_ylabel("Prometheus resident memory (MiB)")
     axes.set_title(f"Prometheus {version}: resident memory by head series (prod's flags)")
@@ -238,7 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=120.0, help="seconds of scraping after the head is full")
     parser.add_argument("--queries", type=int, default=5, help="runs of each dashboard query (median)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "out" / "cardinality")
+    parser.add_argument("--replot", action="store_true", help="redraw memory.png from measurements.json, measure nothing")
     args = parser.parse_args(argv)
+    if args.replot:
+        saved = json.loads((args.out / "measurements.json").read_text())
+        points = [Measurement(**{**p, "dashboards": [tuple(d) for d in p["dashboards"]]}) for p in saved["points"]]
+        base, slope = fit(points)
+        plot(points, base, slope, size_bytes(saved["limit"]), saved["version"], args.out / "memory.png")
+        return 0
     plan = prod_plan()
     models = [json.loads(d.json) for d in plan.dashboards]
     version = prometheus_version()
@@ -256,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{point.samples_per_second:.0f} samples/s, rules {point.rule_seconds * 1000:.1f} ms", flush=True)
     text, base, slope = report(points, limit_text, version)
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "measurements.json").write_text(json.dumps(
+        {"version": version, "limit": limit_text, "points": [dataclasses.asdict(p) for p in points]}, indent=1))
     (args.out / "report.txt").write_text(text + "\n")
     if len(points) >= 2:
         plot(points, base, slope, size_bytes(limit_text), version, args.out / "memory.png")
