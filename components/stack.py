@@ -41,6 +41,8 @@ class MonitoringStack(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:monitoring:MonitoringStack", name, None, opts)
         loaded = args.loaded
         settings = loaded.settings
+        for warning in loaded.warnings:
+            pulumi.log.warn(warning.render(loaded.project), resource=self)
         plan = build_plan(settings, salt_seed=f"{loaded.project}/{loaded.stack}/{settings.web_user}")
         secrets = self._secrets(name, loaded)
         platform: Platform = PLATFORMS[settings.platform](name, settings, plan=plan, parent=self)

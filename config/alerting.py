@@ -17,7 +17,9 @@ from config.settings import Alerting, Receiver
 
 # Per receiver type: (field, what it is, example). `credential` names a secret config key.
 NEEDED: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "webhook": (("url", "the URL Alertmanager posts to", "https://hc-ping.com/<uuid>"),),
+    # A webhook whose URL is itself the secret leaves `url` out and names it in `credential` (url_file).
+    "webhook": (("url", "the URL Alertmanager posts to (or, when the URL itself is secret, no url and "
+                 "its secret key in credential)", "https://hc-ping.com/<uuid>"),),
     "slack": (("credential", "the secret key holding the Slack incoming-webhook URL", "slackWebhookUrl"),
               ("channel", "the channel to post to", "#alerts")),
     "email": (("to", "the recipient", "oncall@example.com"), ("from", "the sender", "alertmanager@example.com"),
@@ -26,7 +28,7 @@ NEEDED: dict[str, tuple[tuple[str, str, str], ...]] = {
     "opsgenie": (("credential", "the secret key holding the Opsgenie API key", "opsgenieApiKey"),),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    # webhook: a bearer token; email: the SMTP password (with username).
+    # webhook: a bearer token (or, without url, the URL itself); email: the SMTP password (with username).
     "webhook": ("credential",), "email": ("username", "credential"),
     "slack": (), "pagerduty": (), "opsgenie": (),
 }
@@ -57,7 +59,8 @@ def _receiver_problems(alerting: Alerting, stack: str) -> Iterator[Problem]:
                           set_command(stack, f"{at}.name", f"{r.name}-2"))
         seen.add(r.name)
         for camel, what, example in NEEDED[r.type]:
-            if _value(r, camel) is None:
+            secret_url = r.type == "webhook" and camel == "url" and r.credential is not None
+            if _value(r, camel) is None and not secret_url:
                 yield Problem(
                     f"{at}.{camel}", _ABSENT,
                     f"{_a(r.type)} receiver needs {camel}: {what}; {_a(r.type)} receiver takes "

@@ -8,7 +8,7 @@ plaintext secrets) and raises before the program declares a single resource.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -46,6 +46,9 @@ class LoadedSettings:
     secrets: dict[str, SecretSource]
     project: str
     stack: str
+    # Settings that validate but deserve a look (a memory limit with little headroom): printed
+    # by the program as warnings, never blocking.
+    warnings: tuple[Problem, ...] = field(default=())
 
     def secret(self, key: str) -> pulumi.Output[str]:
         """The secret as a Pulumi secret Output (only for keys taken from config)."""
@@ -106,12 +109,16 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
         problems += _alerting_alone(data, stack)
 
     secrets: dict[str, SecretSource] = {}
+    warnings: tuple[Problem, ...] = ()
     if settings is not None:
         problems += _image_problems(settings, stack)
         problems += _plan_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
         problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
         problems += grafana_problems(settings, raw, secret_keys, stack)
+        capacity = _capacity_problems(settings, stack)
+        problems += [p for level, p in capacity if level == "error"]
+        warnings = tuple(p for level, p in capacity if level == "warning")
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -136,7 +143,15 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
     if problems:
         raise SettingsError(project, stack, problems)
     assert settings is not None
-    return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack)
+    return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack, warnings=warnings)
+
+
+def _capacity_problems(settings: Settings, stack: str) -> list[tuple[str, Problem]]:
+    """(level, problem) of the memory limit against the expected series (content.capacity)."""
+    from content.capacity import EXPECTED_KEY, check_capacity
+
+    return [(f.level, Problem(key=EXPECTED_KEY, value=settings.prometheus.expected_series, message=f.message, fix=f.fix))
+            for f in check_capacity(settings.prometheus, stack)]
 
 
 def _alerting_alone(data: dict[str, Any], stack: str) -> list[Problem]:
@@ -166,7 +181,7 @@ def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
     """Checks that need the generated content (built once, only when there is something to
     check): overrides must name generated rules, target overrides must name scraped targets
     (a typo would otherwise leave the real rule or target in place, silently)."""
-    if not settings.alert_overrides and not settings.target_overrides:
+    if not settings.alert_overrides and not settings.target_overrides and not settings.prometheus.job_limits:
         return []
     from content.overrides import check_overrides
     from content.plan import build_plan
@@ -190,6 +205,13 @@ def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
                 message=f"no scrape target is {address}; targets are: {', '.join(sorted(known))}",
                 fix=f"pulumi config rm --path 'targetOverrides.{address}' --stack {stack}")
         for address in sorted(settings.target_overrides) if address not in known
+    ]
+    job_names = sorted(job.name for job in plan.jobs)
+    problems += [
+        Problem(key=f"prometheus.jobLimits.{job}", value=job,
+                message=f"no scrape job is called {job!r}; jobs are: {', '.join(job_names)}",
+                fix=f"pulumi config rm --path 'prometheus.jobLimits.{job}' --stack {stack}")
+        for job in sorted(settings.prometheus.job_limits) if job not in job_names
     ]
     return problems
 

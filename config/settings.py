@@ -139,6 +139,31 @@ class Retention(Model):
     size: Size = Field("5GB", examples=["5GB"])
 
 
+class ScrapeLimits(Model):
+    """What one scrape may bring in before Prometheus refuses it (one bad label on a target
+    must not take Prometheus down). Each field is optional so that a job's entry in
+    `prometheus.jobLimits` changes only what it names; the stack's `prometheus.scrapeLimits`
+    fills the rest. A scrape over `sampleLimit`, a label or body limit fails whole (the job's
+    `up` drops to 0); a job over `targetLimit` scrapes no target at all."""
+
+    sample_limit: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[50000])
+    label_limit: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[64])
+    label_name_length_limit: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[128])
+    label_value_length_limit: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[2048])
+    target_limit: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[500])
+    body_size_limit: Optional[Size] = Field(None, examples=["32MB"])
+
+    def over(self, defaults: ScrapeLimits) -> ScrapeLimits:
+        """These limits, with `defaults` where this one names none."""
+        return defaults.model_copy(update=self.model_dump(exclude_none=True))
+
+
+# Limits every job gets unless the stack sets its own: generous enough for kube-state-metrics
+# and a kubelet's cAdvisor on a mid-sized node, far below what takes a 1GB Prometheus down.
+DEFAULT_SCRAPE_LIMITS = ScrapeLimits(sample_limit=50000, label_limit=64, label_name_length_limit=128,
+                                     label_value_length_limit=2048, target_limit=500, body_size_limit="32MB")
+
+
 class PrometheusSettings(Model):
     scrape_interval: Duration = Field("15s", examples=["15s"])
     scrape_timeout: Duration = Field("10s", examples=["10s"])
@@ -147,6 +172,17 @@ class PrometheusSettings(Model):
     self_scrape_interval: Optional[Duration] = Field(None, examples=["30s"])
     retention: Retention = Retention()
     resources: Resources = Resources()
+    # Cardinality guards: the stack's limits for every scrape job, and per-job changes by job name.
+    scrape_limits: ScrapeLimits = Field(ScrapeLimits(), examples=[{"sampleLimit": 50000}])
+    job_limits: dict[str, ScrapeLimits] = Field(default_factory=dict,
+                                                examples=[{"kube-state-metrics": {"sampleLimit": 100000}}])
+    # Head series the stack is expected to hold: with the measured bytes per series, the memory
+    # limit is checked against it at preview (content.capacity).
+    expected_series: Optional[Annotated[int, Field(ge=1)]] = Field(None, examples=[150000])
+
+    def limits_for(self, job: str) -> ScrapeLimits:
+        """The limits of scrape job `job`: its own entry, then the stack's, then the defaults."""
+        return self.job_limits.get(job, ScrapeLimits()).over(self.scrape_limits.over(DEFAULT_SCRAPE_LIMITS))
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> PrometheusSettings:
@@ -497,7 +533,8 @@ class Receiver(Model):
     username: Optional[str] = None
     # The NAME of the secret config key (set with `pulumi config set --secret`) that holds the one
     # credential of this receiver's type: Slack's webhook URL, PagerDuty's routing key, Opsgenie's
-    # API key, a webhook's bearer token or the SMTP password. Never the value itself.
+    # API key, a webhook's bearer token (or, for a webhook without `url`, its secret URL) or the
+    # SMTP password. Never the value itself.
     credential: Optional[SecretKey] = Field(None, examples=["slackWebhookUrl"])
 
     def secret_keys(self) -> dict[str, str]:
@@ -645,7 +682,7 @@ class Images(Model):
     sites); `overrides` pins one image to another reference entirely."""
 
     registry: Optional[str] = Field(None, pattern=r"^[a-zA-Z0-9.\-:/]+$", examples=["registry.internal:5000"])
-    overrides: dict[str, str] = Field(default_factory=dict, examples=[{"prometheus": "mirror/prometheus:v2.53.2"}])
+    overrides: dict[str, str] = Field(default_factory=dict, examples=[{"prometheus": "mirror/prometheus:v3.16.0"}])
 
 
 # Prometheus' retention.size bounds the TSDB blocks only; the WAL, the head chunks and the

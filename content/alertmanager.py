@@ -24,10 +24,16 @@ def secret_path(key: str) -> str:
 def _receiver(r: Receiver) -> dict[str, Any]:
     out: dict[str, Any] = {"name": r.name}
     if r.type == "webhook":
-        # Alertmanager 0.25 has no `url_file`: the URL is plain config, a token is the secret.
-        webhook: dict[str, Any] = {"url": r.url, "send_resolved": True}
-        if r.credential:
-            webhook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": secret_path(r.credential)}}
+        # With a url, the credential is a bearer token; without one, it is the URL itself (url_file),
+        # for services whose URL carries the secret (dead man's switches, chat webhooks).
+        webhook: dict[str, Any]
+        if r.url:
+            webhook = {"url": r.url, "send_resolved": True}
+            if r.credential:
+                webhook["http_config"] = {"authorization": {"type": "Bearer",
+                                                            "credentials_file": secret_path(r.credential)}}
+        else:
+            webhook = {"url_file": secret_path(r.credential), "send_resolved": True}
         out["webhook_configs"] = [webhook]
     elif r.type == "slack":
         out["slack_configs"] = [{

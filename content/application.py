@@ -25,6 +25,8 @@ def scrape_job(app: Application) -> ScrapeJob:
         scheme=app.scheme,
         interval=app.scrape_interval,
         timeout=app.scrape_timeout,
+        # Application frameworks often serve metrics as text/html or with no Content-Type at all.
+        fallback_protocol="PrometheusText0.0.4",
     )
 
 

@@ -1,26 +1,34 @@
 """Pinned upstream images, and how a stack points them at a mirror.
 
-Versions are pinned (no `latest`) so that two `pulumi up` runs deploy the same bits; the
-generated configuration is also accepted by the older Debian builds the tests run.
+Versions are pinned (no `latest`) so that two `pulumi up` runs deploy the same bits. Prometheus
+and Alertmanager are also built from source at exactly these versions by `scripts/build-tools`
+(tools/prometheus, tools/alertmanager), and the tests and the live harness run those builds.
+Where each exporter's version was checked (2026-11-30): node-exporter and cAdvisor on the Go
+module proxy (its newest tags); the others, whose modules the proxy here refuses, from their
+upstream release notes.
 """
 
 from __future__ import annotations
 
 from config.settings import Images
 
+PROMETHEUS_VERSION = "3.16.0"  # module github.com/prometheus/prometheus v0.316.0, 2026-11-05
+ALERTMANAGER_VERSION = "0.35.0"  # 2026-11-09
+
 UPSTREAM: dict[str, str] = {
-    "prometheus": "quay.io/prometheus/prometheus:v2.53.2",
-    "alertmanager": "quay.io/prometheus/alertmanager:v0.27.0",
+    "prometheus": f"quay.io/prometheus/prometheus:v{PROMETHEUS_VERSION}",
+    "alertmanager": f"quay.io/prometheus/alertmanager:v{ALERTMANAGER_VERSION}",
+    # Grafana's modules are AGPL and not built here: kept at the line the dashboards target.
     "grafana": "docker.io/grafana/grafana-oss:11.6.0",
-    "node": "quay.io/prometheus/node-exporter:v1.8.2",
-    "cadvisor": "gcr.io/cadvisor/cadvisor:v0.49.1",
-    "redis": "docker.io/oliver006/redis_exporter:v1.62.0",
-    "postgres": "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
-    "mysql": "quay.io/prometheus/mysqld-exporter:v0.15.1",
-    "mongodb": "docker.io/percona/mongodb_exporter:0.40.0",
-    "blackbox": "quay.io/prometheus/blackbox-exporter:v0.25.0",
-    "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
-    "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",
+    "node": "quay.io/prometheus/node-exporter:v1.12.1",  # Go proxy, 2026-07-14
+    "cadvisor": "gcr.io/cadvisor/cadvisor:v0.60.6",  # Go proxy, 2026-09-09
+    "redis": "docker.io/oliver006/redis_exporter:v1.81.0",  # release notes, 2026-03
+    "postgres": "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",  # release notes, 2026-07
+    "mysql": "quay.io/prometheus/mysqld-exporter:v0.20.0",  # release notes, 2026-08-12
+    "mongodb": "docker.io/percona/mongodb_exporter:0.48.0",  # release notes, 2026-02
+    "blackbox": "quay.io/prometheus/blackbox-exporter:v0.26.0",  # newest release notes found, 2025-03
+    "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.18.0",  # 2026-02
+    "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",  # no newer release found
     # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 

@@ -33,6 +33,9 @@ class ScrapeJob:
     honor_labels: bool = False  # keep the target's own namespace/pod labels (kube-state-metrics)
     credentials_file: Optional[str] = None  # bearer token (the pod's service account)
     insecure_skip_verify: bool = False  # kubelets serve self-signed certificates by default
+    # Prometheus 3 fails a scrape whose Content-Type is missing or unknown unless told how to read
+    # it: set for targets we do not control (applications), never for exporters that send it.
+    fallback_protocol: Optional[str] = None
 
     @property
     def selector(self) -> str:
@@ -50,6 +53,8 @@ class ScrapeJob:
             job["scheme"] = self.scheme
         if self.honor_labels:
             job["honor_labels"] = True
+        if self.fallback_protocol:
+            job["fallback_scrape_protocol"] = self.fallback_protocol
         if self.params:
             job["params"] = {k: list(v) for k, v in self.params}
         if self.basic_auth_password_file:

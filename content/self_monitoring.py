@@ -3,6 +3,7 @@ Watchdog that proves the whole alert path works (a dead man's switch pages when 
 
 from __future__ import annotations
 
+from content.cardinality import cardinality_alerts
 from content.rules import Alert, RuleGroup, Series, gauge_fixture, labels_of, target_down, watchdog
 from content.scrape import ScrapeJob
 
@@ -118,4 +119,5 @@ def rule_groups(platform_jobs: list[ScrapeJob], alertmanager_replicas: int) -> l
         RuleGroup(name="prometheus", rules=tuple(prometheus_alerts(jobs["prometheus"])), layer="infrastructure"),
         RuleGroup(name="alertmanager", rules=tuple(alertmanager_alerts(jobs["alertmanager"], alertmanager_replicas)),
                   layer="infrastructure"),
+        RuleGroup(name="cardinality", rules=tuple(cardinality_alerts(jobs["prometheus"])), layer="infrastructure"),
     ]

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 WORKLOADS = {
     "kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet",
     "kubernetes:batch/v1:Job", "kubernetes:core/v1:Pod",
@@ -133,20 +135,32 @@ def no_plaintext_secrets(resource: Resource) -> Iterator[str]:
                    "mount the secret as a file (or use `valueFrom.secretKeyRef`)")
 
 
-def _is_prometheus(container: Mapping[str, Any], args: list[str]) -> bool:
-    image = str(container.get("image") or "").split("@")[0].rsplit("/", 1)[-1].split(":")[0]
-    return image == "prometheus" or any(str(a).startswith("--storage.tsdb.path") for a in args)
+def _prometheus_configs(resource: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every Prometheus configuration the resource carries (a ConfigMap's entry or a file uploaded
+    into a Docker container), told by its content (`scrape_configs`), not by its file name."""
+    if resource.type == CONFIG_MAP:
+        files = [(key, text) for key, text in (resource.props.get("data") or {}).items()]
+    elif resource.type == DOCKER_CONTAINER:
+        files = [(u.get("file", ""), u.get("content")) for u in resource.props.get("uploads") or []]
+    else:
+        return
+    for name, text in files:
+        if not isinstance(text, str) or "scrape_configs" not in text:
+            continue
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        if isinstance(doc, dict) and "scrape_configs" in doc:
+            yield name, doc
 
 
 def prometheus_retention(resource: Resource) -> Iterator[str]:
-    if resource.type == DOCKER_CONTAINER:
-        candidates = [("", resource.props, list(resource.props.get("command") or []))]
-    else:
-        candidates = [(name, c, [*(c.get("command") or []), *(c.get("args") or [])])
-                      for name, c, _ in _containers(resource)] if resource.type in WORKLOADS else []
-    for name, container, args in candidates:
-        if _is_prometheus(container, args) and not any(str(a).startswith("--storage.tsdb.retention.") for a in args):
-            yield (f"{_where(resource, name or None)} runs Prometheus without retention: set "
+    # Retention lives in prometheus.yml (`storage.tsdb.retention`): Prometheus 3.16 deprecates the flags.
+    for name, doc in _prometheus_configs(resource):
+        retention = ((doc.get("storage") or {}).get("tsdb") or {}).get("retention") or {}
+        if not (retention.get("time") or retention.get("size")):
+            yield (f"{_where(resource)}: {name} sets no storage.tsdb.retention (time or size): set "
                    "`monstack:prometheus.retention.time` and `.size` (`pulumi config set --path ...`)")
 
 

@@ -43,6 +43,8 @@ def docker_variant(raw: dict[str, Any]) -> dict[str, Any]:
     exporters = raw.get("exporters", {})
     if exporters.pop("kubernetes", None) is not None:
         exporters["cadvisor"] = {"enabled": True}
+        # Limits of the Kubernetes jobs (kube-state-metrics) name jobs Docker does not have.
+        raw.get("prometheus", {}).pop("jobLimits", None)
     if raw.get("exposure", {}).get("mode") == "proxy":
         raw["exposure"]["proxyNetwork"] = "edge"
     elif "exposure" in raw:

@@ -15,10 +15,10 @@ from config.loader import validate
 from content.alert_tests import cases, promtool_test_file
 from content.plan import build_plan
 from content.rules import Alert, Recording, RuleGroup
+from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw
 from tests.promql_reads import matches, reads, rendered_expr, selectors
 from tests.test_exporters import PASSWORDS, all_exporters
-from tests.test_preview import tool
 
 pytestmark = pytest.mark.tools
 

@@ -35,7 +35,7 @@ def test_prometheus_flags_from_settings(stack_for):
     stack = stack_for("prod", docker=True)
 
     def check(command):
-        assert "--storage.tsdb.retention.time=30d" in command
+        assert "--log.level=warn" in command
         assert "--web.route-prefix=/prometheus" in command
 
     return stack.services["prometheus"].workload.command.apply(check)
@@ -50,7 +50,7 @@ def test_prometheus_statefulset_on_kubernetes(stack_for):
     def check(spec):
         # Outputs of the resource are the SDK's typed objects (snake_case properties).
         container = spec.template.spec.containers[0]
-        assert "--storage.tsdb.retention.time=30d" in container.args
+        assert "--log.level=warn" in container.args
         assert "--web.route-prefix=/prometheus" in container.args
         assert spec.volume_claim_templates[0].spec.resources.requests["storage"] == "13Gi"
 

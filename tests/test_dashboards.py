@@ -21,9 +21,9 @@ from config.loader import validate
 from content.dashboards import INTEGRATIONS, DashboardFile
 from content.dashboards.common import BUILTIN_VALUES, FOLDERS, MAX_UID, UID_PREFIX, VARIABLE, make_uid, render, runnable
 from content.plan import build_plan
+from harness.tools import tool
 from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
 from tests.test_exporters import PASSWORDS, all_exporters
-from tests.test_preview import tool
 
 
 def settings_of(raw: dict, stack: str):

@@ -8,7 +8,6 @@ Notifications fail (no Slack from here), which inhibition does not depend on. Ab
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -19,6 +18,7 @@ from content.alertmanager import receiver_secret_keys
 from content.integrations.base import CONFIG_DIR
 from content.topology import Topology
 from harness.live.processes import free_port, http_get, wait_for
+from harness.tools import tool
 from tests.test_routing import config_of, settings_of
 
 pytestmark = pytest.mark.live
@@ -26,8 +26,7 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def alertmanager(tmp_path_factory):
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    assert binary, "alertmanager is not installed: run scripts/setup"
+    binary = tool("alertmanager")
     settings = settings_of("prod")
     root = tmp_path_factory.mktemp("inhibit")
     (root / "secrets").mkdir()

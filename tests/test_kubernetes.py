@@ -27,8 +27,8 @@ from content.plan import Probe, ServicePlan
 from harness.mocks import unwrap
 from harness.preview import MASK, bundle_files, manifest_files, manifests, write_preview
 from harness.program import ProgramRun
+from harness.tools import tool
 from tests.conftest import KUBERNETES_STACKS, ROOT, run_stack, secret_keys_of, stack_raw
-from tests.test_preview import tool
 
 VERSIONS = ("1.29", kubernetes_validate.latest_version())
 # Custom resources have no schema in kubernetes-validate; they are checked by shape below.

@@ -1,4 +1,4 @@
-"""The rendered dev stack running for real on loopback (Debian's Prometheus, Alertmanager,
+"""The rendered dev stack running for real on loopback (the pinned Prometheus and Alertmanager builds, Debian's
 exporters, Redis, PostgreSQL, MariaDB, and a stand-in for the application): targets up,
 rules healthy, a real fault delivered to a webhook and resolved, business alerts routed by
 severity, and no data lost when Prometheus restarts. Every process is stopped by its pid."""

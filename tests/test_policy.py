@@ -8,6 +8,7 @@ import copy
 from typing import Any
 
 import pytest
+import yaml
 from pulumi.runtime import rpc
 
 from policy.rules import RULES, Resource, violations
@@ -82,10 +83,12 @@ def test_secret_in_a_container_environment(runs):
 
 
 def test_prometheus_without_retention(runs):
-    prometheus = one(runs["prod"], "kubernetes:apps/v1:StatefulSet", "prometheus")
-    container = prometheus.props["spec"]["template"]["spec"]["containers"][0]
-    container["args"] = [a for a in container["args"] if not a.startswith("--storage.tsdb.retention.")]
-    assert broken("prometheus-retention", prometheus)
+    config_map = one(runs["prod"], "kubernetes:core/v1:ConfigMap", "prometheus")
+    assert broken("prometheus-retention", config_map) == []
+    doc = yaml.safe_load(config_map.props["data"]["prometheus.yml"])
+    del doc["storage"]
+    config_map.props["data"]["prometheus.yml"] = yaml.safe_dump(doc)
+    assert any("storage.tsdb.retention" in m for m in broken("prometheus-retention", config_map))
 
 
 def test_prod_publishes_no_ports(runs):

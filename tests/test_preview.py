@@ -4,29 +4,16 @@ are byte-identical, secrets never reach OUTDIR, and a broken stack writes nothin
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from harness.preview import main as preview
+from harness.tools import tool
 from tests.conftest import ROOT, STACKS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-# Upstream promtool (the version of the pinned Prometheus image), built by scripts/setup: Debian's
-# build leaves out Kubernetes service discovery, so it rejects every Kubernetes stack's config.
-UPSTREAM_PROMTOOL = ROOT / ".tools" / "bin" / "promtool"
-
-
-def tool(name: str) -> str:
-    if name == "promtool" and UPSTREAM_PROMTOOL.exists():
-        return str(UPSTREAM_PROMTOOL)
-    path = shutil.which(name)
-    assert path, f"{name} is not installed: run scripts/setup (it installs Debian's prometheus packages)"
-    return path
 
 
 def check(*command: str) -> str:

@@ -21,8 +21,8 @@ from config.settings import Settings
 from content.alertmanager import alertmanager_config
 from content.routing import RouteCase, route_cases, time_intervals, watchdog_receiver
 from harness.preview import bundle_files
+from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw
-from tests.test_preview import tool
 
 MATCHER = re.compile(r'^(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)(?P<op>=~|!~|!=|=)"(?P<value>.*)"$')
 

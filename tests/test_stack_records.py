@@ -77,12 +77,18 @@ RETENTION = {"dev": ("7d", "2GB", "debug"), "staging": ("15d", "5GB", "info"), "
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_retention_and_log_level_flags(docker_runs, stack):
+def test_retention_and_log_level(docker_runs, stack):
+    """Retention lives in prometheus.yml (Prometheus 3.16 deprecates the flags), the log level in a flag."""
+    import yaml
+
+    from harness.preview import bundle_files
+
     runs = docker_runs
     command = containers(runs[stack])["prometheus"]["command"]
     time, size, level = RETENTION[stack]
-    assert f"--storage.tsdb.retention.time={time}" in command
-    assert f"--storage.tsdb.retention.size={size}" in command
+    config = yaml.safe_load(bundle_files(runs[stack].records)["prometheus/prometheus.yml"])
+    assert config["storage"]["tsdb"]["retention"] == {"time": time, "size": size}
+    assert not [arg for arg in command if arg.startswith("--storage.tsdb.retention")]
     assert f"--log.level={level}" in command
     assert "--web.config.file=/etc/monstack/web.yml" in command
 
@@ -153,12 +159,13 @@ def test_healthchecks(docker_runs, stack):
 
 
 def test_images_follow_a_mirror(raw_config):
+    from content.images import PROMETHEUS_VERSION
     from tests.conftest import docker_variant, run_stack
 
     raw = docker_variant(raw_config("staging"))
     raw["images"] = {"registry": "registry.internal:5000", "overrides": {"grafana": "mirror/grafana:11.6.0"}}
     run = run_stack("staging", raw)
     images = sorted(unwrap(r.inputs)["name"] for r in run.records if r.type == "docker:index/remoteImage:RemoteImage")
-    assert "registry.internal:5000/prometheus/prometheus:v2.53.2" in images
+    assert f"registry.internal:5000/prometheus/prometheus:v{PROMETHEUS_VERSION}" in images
     assert "mirror/grafana:11.6.0" in images
     assert all(i.startswith(("registry.internal:5000/", "mirror/")) for i in images)

@@ -11,8 +11,9 @@ import pytest
 
 from harness.preview import bundle_files
 from harness.program import run_program
+from harness.tools import tool
 from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
-from tests.test_preview import check, tool
+from tests.test_preview import check
 
 
 @pytest.fixture(scope="module")

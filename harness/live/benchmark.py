@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Optional, Protocol
 from urllib.parse import quote
 
 from config.units import duration_seconds
@@ -58,11 +59,22 @@ def resident_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def query_seconds(live: LiveStack, promql: str, runs: int) -> float:
+class Queried(Protocol):
+    """A running Prometheus to measure: the live stack, or the cardinality benchmark's."""
+
+    prometheus: str  # base URL, with the route prefix
+
+    @property
+    def auth(self) -> Optional[tuple[str, str]]: ...
+
+    def api(self, path: str) -> Any: ...
+
+
+def query_seconds(live: Queried, promql: str, runs: int, timeout: float = 120) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        status, _ = http_get(f"{live.prometheus}/api/v1/query?query={quote(promql)}", live.auth)
+        status, _ = http_get(f"{live.prometheus}/api/v1/query?query={quote(promql)}", live.auth, timeout=timeout)
         times.append(time.perf_counter() - started)
         assert status == 200, promql
     return statistics.median(times)
@@ -76,14 +88,17 @@ def inline_recordings(expr: str, recordings: dict[str, str]) -> str:
     return expr
 
 
-def dashboard_times(live: LiveStack, runs: int) -> list[tuple[str, int, float, float]]:
+def dashboard_models(outdir: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted((outdir / "grafana" / "dashboards").rglob("*.json"))]
+
+
+def dashboard_times(live: Queried, models: list[dict[str, Any]], runs: int) -> list[tuple[str, int, float, float]]:
     """Per dashboard: (uid, queries, seconds with recording rules, seconds with them inlined),
     summing the median time of each panel query."""
     recordings = {rule["name"]: rule["query"] for group in live.api("/api/v1/rules")["groups"]
                   for rule in group["rules"] if rule["type"] == "recording"}
     out = []
-    for path in sorted((live.outdir / "grafana" / "dashboards").rglob("*.json")):
-        model = json.loads(path.read_text())
+    for model in models:
         exprs = [runnable(t["expr"], "30s") for p in model["panels"] for t in p.get("targets", [])]
         with_rules = sum(query_seconds(live, e, runs) for e in exprs)
         inlined = sum(query_seconds(live, inline_recordings(e, recordings), runs) for e in exprs)
@@ -91,7 +106,7 @@ def dashboard_times(live: LiveStack, runs: int) -> list[tuple[str, int, float, f
     return out
 
 
-def recorded_vs_inline(live: LiveStack, runs: int) -> list[tuple[str, float, float]]:
+def recorded_vs_inline(live: Queried, runs: int) -> list[tuple[str, float, float]]:
     """Every recording rule of the stack: query time of its name against its expression."""
     out = []
     for group in live.api("/api/v1/rules")["groups"]:
@@ -124,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, recorded, inline in recorded_vs_inline(live, args.queries):
             print(f"{name:60} {recorded * 1000:11.2f} {inline * 1000:10.2f} {inline / recorded:15.2f}")
         print(f"{'dashboard':40} {'queries':>7} {'with rules ms':>13} {'inlined ms':>10} {'inlined/with':>12}")
-        for uid, count, with_rules, inlined in dashboard_times(live, args.queries):
+        for uid, count, with_rules, inlined in dashboard_times(live, dashboard_models(live.outdir), args.queries):
             print(f"{uid:40} {count:7d} {with_rules * 1000:13.1f} {inlined * 1000:10.1f} {inlined / with_rules:12.2f}")
     finally:
         live.stop()

@@ -4,13 +4,13 @@ The program runs under mocks with the dev stack file plus live settings (short i
 the backends' real addresses, `targetOverrides` that move every scrape target to its
 process's free port, webhook receivers on a local sink). Prometheus and Alertmanager start
 from the rendered bundle with the plan's own arguments; only their file paths and listen
-addresses differ from a container's. Exporters and backends come from Debian's packages.
+addresses differ from a container's. Prometheus and Alertmanager are the pinned builds
+(harness.tools); exporters and backends come from Debian's packages.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +24,7 @@ from harness.live.webhook_sink import WebhookSink
 from harness.preview import bundle_files
 from harness.program import ProgramRun, run_program
 from harness.stackfile import read_stack_file
+from harness.tools import tool
 
 WEB_USER = "admin"
 SECRETS = {
@@ -134,11 +135,13 @@ def live_config(stack_config: dict[str, Any], ports: dict[str, int], found: dict
     return config
 
 
-def _rewrite(argv: list[str], config_dir: Path) -> list[str]:
+def rewrite_paths(argv: list[str], config_dir: Path) -> list[str]:
+    """A container's arguments with its config directory moved to `config_dir`."""
     return [a.replace("/etc/monstack", str(config_dir)) for a in argv]
 
 
-def _plan_args(run: ProgramRun, service: str) -> list[str]:
+def plan_args(run: ProgramRun, service: str) -> list[str]:
+    """The command line the program gives `service`'s container."""
     from harness.mocks import unwrap
 
     for record in run.records:
@@ -161,7 +164,7 @@ def _exporter_commands(outdir: Path, run: ProgramRun, ports: dict[str, int],
     return {
         "node": (["prometheus-node-exporter", listen("node"), "--no-collector.systemd"], {}),
         "redis": (["prometheus-redis-exporter", listen("redis"),
-                   *[a for a in _plan_args(run, "redis-exporter") if a.startswith("--redis.addr")]], {}),
+                   *[a for a in plan_args(run, "redis-exporter") if a.startswith("--redis.addr")]], {}),
         "postgres": (["prometheus-postgres-exporter", listen("postgres")], {
             "DATA_SOURCE_URI": f"{found['postgres'].address}/postgres?sslmode=disable",
             "DATA_SOURCE_USER": found["postgres"].user,
@@ -170,7 +173,7 @@ def _exporter_commands(outdir: Path, run: ProgramRun, ports: dict[str, int],
         "mysql": (["prometheus-mysqld-exporter", listen("mysql"),
                    f"--config.my-cnf={exporters / 'mysql' / 'secrets' / 'my.cnf'}"], {}),
         "blackbox": (["prometheus-blackbox-exporter", listen("blackbox"),
-                      *_rewrite(_plan_args(run, "blackbox-exporter"), exporters / "blackbox")], {}),
+                      *rewrite_paths(plan_args(run, "blackbox-exporter"), exporters / "blackbox")], {}),
     }
 
 
@@ -206,14 +209,14 @@ def start_live_stack(workdir: Path, log: Callable[[str], None] = lambda _m: None
             group.start(f"{name}-exporter", argv, env=env)
 
         log("starting Alertmanager and Prometheus")
-        am_argv = [shutil.which("prometheus-alertmanager") or "alertmanager",
-                   *_rewrite(_plan_args(run, "alertmanager"), outdir / "alertmanager"),
+        am_argv = [tool("alertmanager"),
+                   *rewrite_paths(plan_args(run, "alertmanager"), outdir / "alertmanager"),
                    f"--web.listen-address=127.0.0.1:{ports['alertmanager']}"]
         am_argv = [a if not a.startswith("--storage.path=") else f"--storage.path={workdir / 'alertmanager-data'}"
                    for a in am_argv]
         group.start("alertmanager", am_argv)
-        prom_argv = [shutil.which("prometheus") or "prometheus",
-                     *_rewrite(_plan_args(run, "prometheus"), outdir / "prometheus"),
+        prom_argv = [tool("prometheus"),
+                     *rewrite_paths(plan_args(run, "prometheus"), outdir / "prometheus"),
                      f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
                      # The first notification otherwise waits a minute (resend delay) after start.
                      "--rules.alert.resend-delay=1s"]
