@@ -7,6 +7,7 @@ from typing import Any
 
 from config.settings import Settings
 from content.integrations.base import CONFIG_DIR
+from content.thanos import query_url as thanos_query_url
 from content.topology import Topology
 from content.web import TLS_CA_FILE
 from content.yamlio import dump
@@ -21,20 +22,23 @@ DATASOURCE_NAME = "Prometheus"
 def datasource(settings: Settings, topology: Topology) -> dict[str, Any]:
     """The Prometheus data source, one definition for both delivery paths: provisioning
     (`datasource_provisioning`) and the Grafana API (`components.dashboards`). Its secure
-    fields are named here and filled by each path: `$__file{}` references, or the values."""
+    fields are named here and filled by each path: `$__file{}` references, or the values.
+    With Thanos on it reads Thanos Query (same name and uid, so every dashboard follows)."""
+    thanos = settings.thanos is not None
     return {
         "name": DATASOURCE_NAME,
         "uid": DATASOURCE_UID,
         "type": "prometheus",
         "access": "proxy",
-        "url": topology.internal_url("prometheus"),
+        "url": thanos_query_url(topology) if thanos else topology.internal_url("prometheus"),
         "isDefault": True,
         "basicAuth": True,
         "basicAuthUser": settings.web_user,
         "jsonData": {
             "timeInterval": settings.prometheus.scrape_interval,
             "httpMethod": "POST",
-            **({"tlsAuthWithCACert": True} if settings.web_tls else {}),
+            **({"prometheusType": "Thanos"} if thanos else {}),
+            **({"tlsAuthWithCACert": True} if settings.web_tls and not thanos else {}),
         },
     }
 

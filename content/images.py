@@ -21,6 +21,9 @@ UPSTREAM: dict[str, str] = {
     "blackbox": "quay.io/prometheus/blackbox-exporter:v0.25.0",
     "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
     "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",
+    # Sidecar, store gateway, compactor and Query (the `thanos` block); v0.42.4+ need a newer Go
+    # than the tests' builds have, so the live tests run exactly this version.
+    "thanos": "quay.io/thanos/thanos:v0.42.3",
     # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 

@@ -43,6 +43,10 @@ def docker_variant(raw: dict[str, Any]) -> dict[str, Any]:
     exporters = raw.get("exporters", {})
     if exporters.pop("kubernetes", None) is not None:
         exporters["cadvisor"] = {"enabled": True}
+    # Docker runs one of each (Prometheus, store gateway, Query); Thanos stays on.
+    raw.get("prometheus", {}).pop("replicas", None)
+    for component in ("storeGateway", "query"):
+        raw.get("thanos", {}).get(component, {}).pop("replicas", None)
     if raw.get("exposure", {}).get("mode") == "proxy":
         raw["exposure"]["proxyNetwork"] = "edge"
     elif "exposure" in raw:

@@ -67,9 +67,11 @@ def test_api_data_source_matches_the_provisioned_one(runs):
     source = unwrap(of_type(runs["prod"], DATASOURCE)[0].inputs)
     assert (source["name"], source["uid"], source["type"], source["accessMode"]) == ("Prometheus", "prometheus",
                                                                                      "prometheus", "proxy")
-    assert source["url"] == "http://prometheus.monitoring.svc:9090/prometheus" and source["isDefault"] is True
+    # prod runs Thanos: the data source reads Thanos Query (same name and uid for every dashboard).
+    assert source["url"] == "http://thanos-query.monitoring.svc:10902" and source["isDefault"] is True
     assert source["basicAuthEnabled"] is True and source["basicAuthUsername"] == "admin"
-    assert json.loads(source["jsonDataEncoded"]) == {"httpMethod": "POST", "timeInterval": "15s"}
+    assert json.loads(source["jsonDataEncoded"]) == {"httpMethod": "POST", "timeInterval": "15s",
+                                                     "prometheusType": "Thanos"}
     raw_secure = of_type(runs["prod"], DATASOURCE)[0].inputs["secureJsonDataEncoded"]
     assert rpc.is_rpc_secret(raw_secure)
     assert json.loads(unwrap(raw_secure)) == {"basicAuthPassword": "preview-placeholder-webPassword"}

@@ -155,7 +155,8 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None) -> 
     env += [{"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": f"env-{var}"}}}
             for var in sorted(plan.secret_env)]
     env += [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}} for var, path in sorted(plan.instance_env.items())]
-    ports = [{"name": "http", "containerPort": plan.port, "protocol": "TCP"}]
+    ports = [{"name": name, "containerPort": port, "protocol": "TCP"}
+             for name, port in ((plan.port_name, plan.port), *plan.extra_ports)]
     if plan.peer_port:
         ports += [{"name": "peer-tcp", "containerPort": plan.peer_port, "protocol": "TCP"},
                   {"name": "peer-udp", "containerPort": plan.peer_port, "protocol": "UDP"}]
@@ -186,6 +187,8 @@ def pod_spec(plan: ServicePlan, environment: str, config_map: str | None, secret
              data_claim: str | None, shared_claim: str | None) -> dict[str, Any]:
     """The pod of a service. `data_claim` names the data volume (a claim template's name, or
     the volume of `shared_claim`, the one PersistentVolumeClaim of a single-instance service)."""
+    if plan.shared_volumes:
+        raise PolicyError(f"{plan.name}: volumes shared between workloads (a FILESYSTEM bucket) exist on Docker only")
     volumes: list[dict[str, Any]] = [config_volume(plan, config_map, secret)]
     if shared_claim and data_claim:
         volumes.append({"name": data_claim, "persistentVolumeClaim": {"claimName": shared_claim}})
@@ -197,7 +200,8 @@ def pod_spec(plan: ServicePlan, environment: str, config_map: str | None, secret
         # Only services that read the cluster's API get a token.
         "automountServiceAccountToken": bool(plan.cluster_access),
         "securityContext": pod_security_context(plan),
-        "containers": [container(plan, secret, data_claim)],
+        # Sidecars share the pod's config and data volumes (Thanos' sidecar reads Prometheus' blocks).
+        "containers": [container(p, secret, data_claim) for p in (plan, *map(plan.sidecar_plan, plan.sidecars))],
         "volumes": volumes,
         "enableServiceLinks": False,
     }
