@@ -290,14 +290,15 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
             "prometheus.yml": prometheus.prometheus_config(
                 settings.prometheus, {"cluster": settings.cluster, "environment": settings.environment}, web_user,
                 settings.target_overrides, topo, all_jobs, list(rule_files),
-                replica_labels={thanos_plan.REPLICA_LABEL: thanos_plan.replica_label_value(topo)} if thanos else None,
+                replica_labels={thanos_plan.REPLICA_LABEL: thanos_plan.REPLICA_LABEL_VALUE} if thanos else None,
                 alert_relabel_configs=thanos_plan.alert_relabeling() if thanos else ()),
             **rule_files,
             **tls_files,
             **(scale_out.sidecar_files if scale_out else {}),
         },
         secret_files=(web_yml, web_password) + tls_key + (scale_out.sidecar_secret_files if scale_out else ()),
-        instance_env={thanos_plan.POD_NAME_ENV: "metadata.name"} if thanos and topo.kubernetes else {},
+        env=thanos_plan.replica_env(topo)[0] if thanos else {},
+        instance_env=thanos_plan.replica_env(topo)[1] if thanos else {},
         replicas=topo.replicas("prometheus"),
         sidecars=(scale_out.sidecar,) if scale_out else (),
         shared_volumes=scale_out.bucket_volume if scale_out else (),
@@ -424,8 +425,8 @@ def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, sal
                 volume_size=thanos.store_gateway.volume, **stateful),
         service(thanos_plan.COMPACTOR, thanos_plan.compactor_args(thanos, log_level), thanos.compactor,
                 clients=("prometheus",), volume_size=thanos.compactor.volume, **stateful),
-        service(thanos_plan.QUERY, thanos_plan.query_args(log_level, thanos_plan.query_endpoints(
-                    topo, settings.target_overrides)), thanos.query,
+        service(thanos_plan.QUERY, thanos_plan.query_args(log_level, thanos_plan.query_endpoints(topo)),
+                thanos.query,
                 clients=("grafana", "prometheus"), egress=Egress(services=("prometheus", thanos_plan.STORE))),
     )
     ca = f"{CONFIG_DIR}/{TLS_CA_FILE}" if settings.web_tls else None

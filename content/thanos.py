@@ -14,7 +14,6 @@ NetworkPolicies enforce on Kubernetes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from config.thanos import ObjectStorage, ThanosSettings
@@ -46,10 +45,16 @@ COMPONENTS = (STORE, COMPACTOR, QUERY)  # services of their own (the sidecar run
 POD_NAME_ENV = "POD_NAME"
 
 
-def replica_label_value(topology: Topology) -> str:
-    """`prometheus-0`, `prometheus-1`...: the pod's own name on Kubernetes; Docker's one replica
-    carries the name its first pod would have."""
-    return f"${{{POD_NAME_ENV}}}" if topology.kubernetes else "prometheus-0"
+REPLICA_LABEL_VALUE = f"${{{POD_NAME_ENV}}}"  # expanded by Prometheus 3 from its environment
+
+
+def replica_env(topology: Topology) -> tuple[dict[str, str], dict[str, str]]:
+    """(plain environment, environment from the replica's own facts) that name each replica
+    for its `replica` label: `prometheus-0`, `prometheus-1`... the StatefulSet pod's name on
+    Kubernetes; Docker's one replica carries the name its first pod would have."""
+    if topology.kubernetes:
+        return {}, {POD_NAME_ENV: "metadata.name"}
+    return {POD_NAME_ENV: "prometheus-0"}, {}
 
 
 def prometheus_args(thanos: ThanosSettings, data_dir: str) -> list[str]:
@@ -149,11 +154,10 @@ def query_args(log_level: str, endpoints: list[str]) -> list[str]:
     ]
 
 
-def query_endpoints(topology: Topology, overrides: Mapping[str, str]) -> list[str]:
+def query_endpoints(topology: Topology) -> list[str]:
     """Every sidecar (one per Prometheus replica) and every store gateway replica, by its own
     address: Query must reach each replica, not one behind a Service."""
-    addresses = [f"{host}:{GRPC_PORT}" for service in ("prometheus", STORE) for host in topology.instances(service)]
-    return [overrides.get(address, address) for address in addresses]
+    return [f"{host}:{GRPC_PORT}" for service in ("prometheus", STORE) for host in topology.instances(service)]
 
 
 def scrape_jobs(topology: Topology, web_user: str, password_file: str) -> list[ScrapeJob]:

@@ -128,7 +128,8 @@ def test_prometheus_gains_replica_label_block_handling_and_alert_relabeling(raw_
                                           "prometheus-1.prometheus-headless.monitoring.svc:9090")
     assert jobs["thanos-sidecar"].targets[1] == "prometheus-1.prometheus-headless.monitoring.svc:10902"
     docker = plan_of(docker_variant(raw_config("prod")), "prod").service("prometheus")
-    assert yaml.safe_load(docker.files["prometheus.yml"])["global"]["external_labels"]["replica"] == "prometheus-0"
+    assert yaml.safe_load(docker.files["prometheus.yml"])["global"]["external_labels"]["replica"] == "${POD_NAME}"
+    assert docker.env == {"POD_NAME": "prometheus-0"} and not docker.instance_env
 
 
 def test_query_reads_every_replica_and_deduplicates(raw_config):
