@@ -405,16 +405,17 @@ def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, sal
                          template=lambda ref: web_config(web_user, f"{{{{ {ref} | bcrypt }}}}"))
     objstore = SecretFile(thanos_plan.OBJSTORE_FILE, (storage.credential,) if storage.credential else (),
                           lambda *value: thanos_plan.objstore_config(storage, value[0] if value else None))
-    secrets = (web_yml, web_password, objstore)
+    bucket_secrets = (web_yml, web_password, objstore)  # Query never touches the bucket
     bucket_volume = (("thanos-bucket", storage.bucket),) if storage.type == "FILESYSTEM" else ()
     http, grpc = thanos_plan.HTTP_PORT, thanos_plan.GRPC_PORT
 
     def probe() -> Probe:
         return Probe(http, "/-/healthy", ready_path="/-/ready", basic_auth_user=web_user)
 
-    def service(name: str, args: list[str], component: Any, **fields: Any) -> ServicePlan:
+    def service(name: str, args: list[str], component: Any, secret_files: tuple[SecretFile, ...] = bucket_secrets,
+                **fields: Any) -> ServicePlan:
         return ServicePlan(name=name, bundle_dir=f"thanos/{name.removeprefix('thanos-')}", image=image, port=http,
-                           args=tuple(args), secret_files=secrets, probe=probe(), resources=component.resources,
+                           args=tuple(args), secret_files=secret_files, probe=probe(), resources=component.resources,
                            replicas=topo.replicas(name), **fields)
 
     stateful = {"data_path": thanos_plan.DATA_DIR, "data_per_replica": True, "shared_volumes": bucket_volume,
@@ -426,7 +427,7 @@ def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, sal
         service(thanos_plan.COMPACTOR, thanos_plan.compactor_args(thanos, log_level), thanos.compactor,
                 clients=("prometheus",), volume_size=thanos.compactor.volume, **stateful),
         service(thanos_plan.QUERY, thanos_plan.query_args(log_level, thanos_plan.query_endpoints(topo)),
-                thanos.query,
+                thanos.query, secret_files=(web_yml, web_password),
                 clients=("grafana", "prometheus"), egress=Egress(services=("prometheus", thanos_plan.STORE))),
     )
     ca = f"{CONFIG_DIR}/{TLS_CA_FILE}" if settings.web_tls else None

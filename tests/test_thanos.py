@@ -194,7 +194,8 @@ def test_bucket_config_is_a_secret_file(prod, tmp_path):
     assert rpc.is_rpc_secret(record.inputs["stringData"])
     objstore = yaml.safe_load(unwrap(record.inputs["stringData"])["secrets__objstore.yml"])
     assert objstore["config"]["secret_key"] == CREDENTIAL and objstore["config"]["access_key"] == "AKIAMEMEMAKERPROD01"
-    assert "secrets__objstore.yml" in unwrap(secrets["prometheus-secrets"].inputs["stringData"])
+    assert "secrets__objstore.yml" in unwrap(secrets["prometheus-secrets"].inputs["stringData"])  # the sidecar's
+    assert "secrets__objstore.yml" not in unwrap(secrets["thanos-query-secrets"].inputs["stringData"])
     for config_map in objects(prod, "ConfigMap").values():
         assert CREDENTIAL not in json.dumps(config_map)
     write_preview(prod, tmp_path)
