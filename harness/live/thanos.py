@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from content.thanos import PROMETHEUS_CLIENT_FILE
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
+from harness.live.stack import _plan_args  # the plan's arguments of a service, as the dev stack's harness reads them
 from harness.preview import bundle_files
 from harness.program import ProgramRun, run_program
 from harness.stackfile import read_stack_file
@@ -113,18 +114,6 @@ def live_config(stack_config: dict[str, Any], ports: dict[str, int], bucket: Pat
         **{f"{name}:10902": f"127.0.0.1:{ports[name]}" for name in ("thanos-store", "thanos-compactor", "thanos-query")},
     }
     return config
-
-
-def _plan_args(run: ProgramRun, service: str) -> list[str]:
-    from harness.mocks import unwrap
-
-    for record in run.records:
-        if record.type == "docker:index/container:Container":
-            inputs = unwrap(record.inputs)
-            labels = {item["label"]: item["value"] for item in inputs["labels"]}
-            if labels["monstack.service"] == service:
-                return list(inputs.get("command") or [])
-    raise KeyError(service)
 
 
 def _moved(argv: list[str], config_dir: Path, replace: dict[str, str]) -> list[str]:
