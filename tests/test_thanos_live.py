@@ -64,6 +64,28 @@ def test_query_deduplicates_the_replicas(stack):
     assert {s["metric"]["replica"] for s in raw} == set(REPLICAS)
 
 
+def test_every_dashboard_panel_answers_through_query_as_it_does_directly(stack):
+    """Every panel query of the stack's dashboards runs through Query without error, and where
+    a replica answers it with series, Query does too (with the same number of series: one
+    per replica pair, not two)."""
+    import json
+
+    from content.dashboards.common import runnable
+
+    checked, differ = 0, []
+    for path in sorted((stack.workdir / "bundle" / "grafana" / "dashboards").rglob("*.json")):
+        model = json.loads(path.read_text())
+        for panel in model["panels"]:
+            for target in panel.get("targets", []):
+                expr = runnable(target["expr"], rate_interval="30s")
+                direct, through = stack.query(expr, "prometheus-0"), stack.query(expr)
+                checked += 1
+                if len(direct) != len(through):
+                    differ.append(f'{model["uid"]} / {panel["title"]}: {len(direct)} direct, {len(through)} via Query')
+    assert checked > 40
+    assert not differ, "\n".join(differ)
+
+
 def test_no_gap_with_one_replica_stopped(stack):
     """Raw samples (a range selector, so no lookback hides a gap) of one target through Query,
     across the moment replica 1 and its sidecar stop."""
