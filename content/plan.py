@@ -426,8 +426,9 @@ def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, sal
                 volume_size=thanos.store_gateway.volume, **stateful),
         service(thanos_plan.COMPACTOR, thanos_plan.compactor_args(thanos, log_level), thanos.compactor,
                 clients=("prometheus",), volume_size=thanos.compactor.volume, **stateful),
-        service(thanos_plan.QUERY, thanos_plan.query_args(log_level, thanos_plan.query_endpoints(topo)),
-                thanos.query, secret_files=(web_yml, web_password),
+        service(thanos_plan.QUERY, thanos_plan.query_args(log_level), thanos.query,
+                files={thanos_plan.ENDPOINTS_FILE: thanos_plan.endpoints_config(thanos_plan.query_endpoints(topo))},
+                secret_files=(web_yml, web_password),
                 clients=("grafana", "prometheus"), egress=Egress(services=("prometheus", thanos_plan.STORE))),
     )
     ca = f"{CONFIG_DIR}/{TLS_CA_FILE}" if settings.web_tls else None

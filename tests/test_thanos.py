@@ -135,7 +135,8 @@ def test_prometheus_gains_replica_label_block_handling_and_alert_relabeling(raw_
 def test_query_reads_every_replica_and_deduplicates(raw_config):
     query = plan_of(raw_config("prod"), "prod").service("thanos-query")
     assert "--query.replica-label=replica" in query.args
-    endpoints = [a.removeprefix("--endpoint=") for a in query.args if a.startswith("--endpoint=")]
+    assert "--endpoint.sd-config-file=/etc/monstack/thanos/endpoints.yml" in query.args
+    endpoints = [e["address"] for e in yaml.safe_load(query.files["thanos/endpoints.yml"])["endpoints"]]
     assert endpoints == ["prometheus-0.prometheus-headless.monitoring.svc:10901",
                          "prometheus-1.prometheus-headless.monitoring.svc:10901",
                          "thanos-store-0.thanos-store-headless.monitoring.svc:10901",

@@ -14,13 +14,14 @@ one flag is added: the store gateway's bucket sync every 5s instead of 3m.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from content.thanos import PROMETHEUS_CLIENT_FILE
+from content.thanos import ENDPOINTS_FILE, PROMETHEUS_CLIENT_FILE, endpoints_config
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.stack import _plan_args  # the plan's arguments of a service, as the dev stack's harness reads them
 from harness.preview import bundle_files
@@ -54,6 +55,7 @@ class ThanosStack:
     run: ProgramRun
     ports: dict[str, int]
     argv: dict[str, list[str]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def auth(self) -> tuple[str, str]:
@@ -70,7 +72,7 @@ class ThanosStack:
             raise ValueError(f"{name}{path} {params}: {payload.get('error', status)}")
         return payload["data"]
 
-    def query(self, promql: str, name: str = "query", **params: Any) -> list[dict[str, Any]]:
+    def query(self, promql: str, name: str = "thanos-query", **params: Any) -> list[dict[str, Any]]:
         return self.api(name, "/api/v1/query", query=promql, **params)["result"]
 
     def firing(self, alert: str, name: str = "prometheus-0") -> bool:
@@ -171,12 +173,13 @@ def start_thanos_stack(workdir: Path, log: Callable[[str], None] = lambda _m: No
                 _plan_args(run, name), outdir / "thanos" / name.removeprefix("thanos-"),
                 {"--data-dir": str(data), "--http-address": f"127.0.0.1:{ports[name]}", **grpc})]
         stack.argv["thanos-store"].append("--sync-block-duration=5s")  # the one test-speed flag
-        endpoints = [f"127.0.0.1:{ports[p]}" for p in ("sidecar-0-grpc", "sidecar-1-grpc", "thanos-store-grpc")]
-        stack.argv["thanos-query"] = [str(THANOS), *(a for a in _moved(
+        # Two replicas where the Docker plan has one: the endpoint file lists both sidecars.
+        (outdir / "thanos" / "query" / ENDPOINTS_FILE).write_text(endpoints_config(
+            [f"127.0.0.1:{ports[p]}" for p in ("sidecar-0-grpc", "sidecar-1-grpc", "thanos-store-grpc")]))
+        stack.argv["thanos-query"] = [str(THANOS), *_moved(
             _plan_args(run, "thanos-query"), outdir / "thanos" / "query",
             {"--http-address": f"127.0.0.1:{ports['thanos-query']}",
-             "--grpc-address": f"127.0.0.1:{ports['thanos-query-grpc']}"}) if not a.startswith("--endpoint=")),
-            *(f"--endpoint={e}" for e in endpoints)]
+             "--grpc-address": f"127.0.0.1:{ports['thanos-query-grpc']}"})]
         stack.argv["node"] = ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{ports['node']}",
                               "--no-collector.systemd"]
 
@@ -190,7 +193,7 @@ def start_thanos_stack(workdir: Path, log: Callable[[str], None] = lambda _m: No
                 return http_get(f"{base}/-/ready", stack.auth)[0] == 200
 
             wait_for(ready, name, seconds=90)
-        wait_for(lambda: len(stack.api("query", "/api/v1/stores").get("sidecar", [])) == 2, "Query sees both sidecars",
+        wait_for(lambda: len(stack.api("thanos-query", "/api/v1/stores").get("sidecar", [])) == 2, "Query sees both sidecars",
                  seconds=60)
         return stack
     except BaseException:
