@@ -20,9 +20,9 @@ from harness.live.thanos import (
     BLOCK_DURATION,
     REPLICAS,
     available,
+    break_bucket,
     restore_bucket,
     start_thanos_stack,
-    swap_bucket_for_a_file,
     wait_until,
 )
 
@@ -115,7 +115,7 @@ def test_blocks_reach_the_bucket(stack):
 
 def test_an_unwritable_bucket_fires_the_upload_alerts(stack):
     blocks_before = len(stack.blocks())
-    aside = swap_bucket_for_a_file(stack.bucket)
+    aside = break_bucket(stack.bucket)
     try:
         wait_until(lambda: stack.firing("ThanosStoreBucketSyncFailing"), "ThanosStoreBucketSyncFailing", 60)
         wait_until(lambda: stack.firing("ThanosSidecarBucketOperationsFailing"),

@@ -206,12 +206,13 @@ def wait_until(check: Callable[[], Any], what: str, seconds: float) -> Any:
     return wait_for(check, what, seconds=seconds, every=1.0)
 
 
-def swap_bucket_for_a_file(bucket: Path) -> Path:
-    """Make the bucket unwritable, even for root: the directory moves aside and a plain file
-    takes its path, so every write (and read) of the FILESYSTEM bucket fails."""
+def break_bucket(bucket: Path) -> Path:
+    """Make the bucket unusable, even for root (who ignores permissions): the directory moves
+    aside and a symbolic link to itself takes its path, so every access fails with "too many
+    levels of symbolic links" (a plain file would read as an empty bucket)."""
     aside = bucket.with_name(bucket.name + ".aside")
     bucket.rename(aside)
-    bucket.write_text("not a directory\n")
+    bucket.symlink_to(bucket)
     return aside
 
 
