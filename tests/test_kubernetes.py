@@ -70,16 +70,16 @@ def variants(runs):
 
 # -- what is declared -------------------------------------------------------------------------
 
-# ConfigMaps: Prometheus' and Alertmanager's files; Grafana has none, its dashboards and data
+# ConfigMaps: Prometheus', Alertmanager's and Thanos Query's (its endpoints) files; Grafana has none, its dashboards and data
 # source come through its API in staging and prod (grafana.manageByApi). Thanos (both stacks):
 # store gateway and compactor StatefulSets (Service + headless each), Query's Deployment and
 # Service, a Secret, ServiceAccount and NetworkPolicy each; prod's budgets cover the second
 # Prometheus, store gateway and Query replicas besides Alertmanager's.
 EXPECTED_KINDS = {
-    "staging": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 2, "Secret": 6,
+    "staging": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 3, "Secret": 6,
                 "ServiceAccount": 9, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 12, "NetworkPolicy": 11,
                 "PersistentVolumeClaim": 1},
-    "prod": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 2, "Secret": 6,
+    "prod": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 3, "Secret": 6,
              "ServiceAccount": 9, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 12, "NetworkPolicy": 11,
              "PersistentVolumeClaim": 1, "Ingress": 1, "PodDisruptionBudget": 4},
 }
