@@ -41,5 +41,12 @@ class Grafana(ServiceComponent):
     kind = "Grafana"
 
 
+class Thanos(ServiceComponent):
+    """A Thanos component over the bucket: store gateway, compactor or Query (the sidecar runs
+    inside the Prometheus workload)."""
+
+    kind = "Thanos"
+
+
 class Exporter(ServiceComponent):
     kind = "Exporter"

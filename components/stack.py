@@ -12,9 +12,9 @@ from components.dashboards import Dashboards, DashboardsArgs
 from components.platforms import Platform
 from components.platforms.docker import DockerPlatform
 from components.platforms.kubernetes import KubernetesPlatform
-from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus
+from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus, Thanos
 from config.loader import LoadedSettings
-from content import grafana
+from content import grafana, thanos
 from content.plan import build_plan
 from content.topology import Topology
 
@@ -47,7 +47,8 @@ class MonitoringStack(pulumi.ComponentResource):
         secrets = self._secrets(name, loaded)
         platform: Platform = PLATFORMS[settings.platform](name, settings, plan=plan, parent=self)
 
-        kinds = {"prometheus": Prometheus, "alertmanager": Alertmanager, "grafana": Grafana}
+        kinds = {"prometheus": Prometheus, "alertmanager": Alertmanager, "grafana": Grafana,
+                 **{name: Thanos for name in thanos.COMPONENTS}}
         self.services = {
             service.name: kinds.get(service.name, Exporter)(
                 f"{name}-{service.name}", service, platform, secrets, opts=pulumi.ResourceOptions(parent=self)

@@ -276,7 +276,9 @@ def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> l
     for key, resources in (("prometheus.resources", settings.prometheus.resources),
                            ("alertmanager.resources", settings.alertmanager.resources),
                            ("grafana.resources", settings.grafana.resources),
-                           ("exporterResources", settings.exporter_resources)):
+                           ("exporterResources", settings.exporter_resources),
+                           *((f"thanos.{key}.resources", component.resources)
+                             for key, component in (settings.thanos.components().items() if settings.thanos else ()))):
         if not (resources.limits.memory and resources.limits.cpu):
             problem(f"{key}.limits", "on Kubernetes every container needs limits.memory and limits.cpu (a pod without "
                     "them is evicted first and may starve its node); reservations become requests",

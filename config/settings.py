@@ -170,6 +170,9 @@ class PrometheusSettings(Model):
     evaluation_interval: Duration = Field("15s", examples=["15s"])
     # Prometheus scrapes itself; the seed scrapes it less often than the rest.
     self_scrape_interval: Optional[Duration] = Field(None, examples=["30s"])
+    # Identical replicas (Kubernetes), each with its own `replica` external label; 2 or more
+    # need the thanos block, whose Query deduplicates them (config/thanos.py).
+    replicas: int = Field(1, ge=1, le=5, examples=[2])
     retention: Retention = Retention()
     resources: Resources = Resources()
     # Cardinality guards: the stack's limits for every scrape job, and per-job changes by job name.
@@ -800,6 +803,10 @@ class KubernetesSettings(Model):
         return self
 
 
+# Thanos' settings build on the blocks above (Model, Resources, ...), hence imported here.
+from config.thanos import ThanosSettings, scale_out_issues  # noqa: E402
+
+
 class Settings(Model):
     """One stack, validated whole before any resource is declared."""
 
@@ -823,6 +830,8 @@ class Settings(Model):
         examples=["https://git.example.com/platform/monstack/-/blob/main/docs/runbooks"],
     )
     prometheus: PrometheusSettings = PrometheusSettings()
+    # Scale-out: sidecars, object storage, store gateway, compactor, Query (absent: off).
+    thanos: Optional[ThanosSettings] = None
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     grafana: GrafanaSettings = GrafanaSettings()
     exporter_resources: Resources = Resources()
@@ -844,6 +853,7 @@ class Settings(Model):
             issues.append(FieldIssue(("generateSecrets",), True, f"generateSecrets is only for dev; {self.environment} "
                                      "must have its secrets set with `pulumi config set --secret`", remove=True))
         issues += _repeated_names(("applications",), [a.name for a in self.applications], "application")
+        issues += scale_out_issues(self.thanos, self.prometheus.replicas, self.platform)
         if issues:
             raise FieldIssuesError(issues)
         return self
@@ -868,6 +878,8 @@ class Settings(Model):
             needed[self.web_tls.key_secret] = "the private key of the web TLS certificate"
         if self.grafana.external:
             needed[self.grafana.external.credential] = "the credential of the external Grafana (grafana.external.url)"
+        if self.thanos and self.thanos.object_storage.credential:
+            needed[self.thanos.object_storage.credential] = "the credential of Thanos' object storage bucket"
         for name in ("redis", "postgres", "mysql", "mongodb"):
             exporter = getattr(self.exporters, name)
             if exporter and exporter.enabled and exporter.password_secret:

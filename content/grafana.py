@@ -8,6 +8,7 @@ from typing import Any
 from config.settings import Settings
 from content.dashboards import DASHBOARDS_DIR
 from content.integrations.base import CONFIG_DIR
+from content.thanos import query_url as thanos_query_url
 from content.topology import Topology
 from content.web import TLS_CA_FILE
 from content.yamlio import dump
@@ -22,20 +23,23 @@ DATASOURCE_NAME = "Prometheus"
 def datasource(settings: Settings, topology: Topology) -> dict[str, Any]:
     """The Prometheus data source, one definition for both delivery paths: provisioning
     (`datasource_provisioning`) and an external Grafana's API (`external_datasource`). Its secure
-    fields are named here and filled by each path: `$__file{}` references, or the values."""
+    fields are named here and filled by each path: `$__file{}` references, or the values.
+    With Thanos on it reads Thanos Query (same name and uid, so every dashboard follows)."""
+    thanos = settings.thanos is not None
     return {
         "name": DATASOURCE_NAME,
         "uid": DATASOURCE_UID,
         "type": "prometheus",
         "access": "proxy",
-        "url": topology.internal_url("prometheus"),
+        "url": thanos_query_url(topology) if thanos else topology.internal_url("prometheus"),
         "isDefault": True,
         "basicAuth": True,
         "basicAuthUser": settings.web_user,
         "jsonData": {
             "timeInterval": settings.prometheus.scrape_interval,
             "httpMethod": "POST",
-            **({"tlsAuthWithCACert": True} if settings.web_tls else {}),
+            **({"prometheusType": "Thanos"} if thanos else {}),
+            **({"tlsAuthWithCACert": True} if settings.web_tls and not thanos else {}),
         },
     }
 
@@ -45,7 +49,11 @@ def external_datasource(settings: Settings, topology: Topology) -> dict[str, Any
     the address from which that Grafana reaches Prometheus."""
     external = settings.grafana.external
     assert external is not None, "only for grafana.manageByApi with grafana.external"
-    return {**datasource(settings, topology), "url": external.prometheus_url or topology.external_url("prometheus")}
+    source = datasource(settings, topology)
+    # Thanos Query is not exposed outside the cluster: an external Grafana reads Prometheus through
+    # its Ingress (or `prometheusUrl`), so it is no Thanos-type source even with Thanos on.
+    source["jsonData"] = {k: v for k, v in source["jsonData"].items() if k != "prometheusType"}
+    return {**source, "url": external.prometheus_url or topology.external_url("prometheus")}
 
 
 def datasource_secure_fields(settings: Settings) -> dict[str, str]:

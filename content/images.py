@@ -29,6 +29,9 @@ UPSTREAM: dict[str, str] = {
     "blackbox": "quay.io/prometheus/blackbox-exporter:v0.26.0",  # newest release notes found, 2025-03
     "kube-state-metrics": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.18.0",  # 2026-02
     "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",  # no newer release found
+    # Sidecar, store gateway, compactor and Query (the `thanos` block); v0.42.4+ need a newer Go
+    # than the tests' builds have, so the live tests run exactly this version.
+    "thanos": "quay.io/thanos/thanos:v0.42.3",
     # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 

@@ -5,12 +5,14 @@ platform; the offline preview and the tests read the same plan through the progr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from config.settings import Resources, Settings
-from content import alertmanager, application, grafana, prometheus, routing, self_monitoring
+from content import alertmanager, application, grafana, prometheus, routing, self_monitoring, thanos_rules
+from content import thanos as thanos_plan
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.dashboards.common import StackFacts
 from content.images import image_ref
@@ -71,6 +73,23 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Sidecar:
+    """A second container of a service's workload (Thanos' sidecar beside Prometheus). It
+    shares the service's network (localhost), config directory and data volume: a container
+    of the pod on Kubernetes, a container in the service container's network namespace on
+    Docker. Its files are the service's."""
+
+    name: str
+    image: str
+    port: int  # its HTTP port (probes, metrics), named `port_name`
+    port_name: str
+    args: tuple[str, ...]
+    probe: Probe
+    resources: Resources
+    extra_ports: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class ServicePlan:
     name: str  # workload name and address on the platform network
     bundle_dir: str  # where the preview writes its files
@@ -108,6 +127,28 @@ class ServicePlan:
     # Its configuration reads the service account's token and the cluster CA as files under
     # SERVICE_ACCOUNT_DIR (Prometheus' scrapes of the API server and kubelets).
     token_files: bool = False
+    # Named ports beyond `port` (named `port_name`), e.g. Thanos' gRPC StoreAPI.
+    extra_ports: tuple[tuple[str, int], ...] = ()
+    port_name: str = "http"
+    sidecars: tuple[Sidecar, ...] = ()
+    # Volumes several services mount (Docker named volumes): (name, mount path), e.g. a
+    # FILESYSTEM bucket that sidecar, store gateway and compactor share.
+    shared_volumes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def all_ports(self) -> tuple[tuple[str, int], ...]:
+        """Every port the workload listens on, its sidecars' included (Services, policies)."""
+        return ((self.port_name, self.port), *self.extra_ports,
+                *(p for s in self.sidecars for p in ((s.port_name, s.port), *s.extra_ports)))
+
+    def sidecar_plan(self, sidecar: Sidecar) -> ServicePlan:
+        """The sidecar's container as a plan of its own: the service's files, user and
+        volumes, its own image, arguments, ports, probe and limits."""
+        return dataclasses.replace(
+            self, name=sidecar.name, image=sidecar.image, port=sidecar.port, port_name=sidecar.port_name,
+            args=sidecar.args, probe=sidecar.probe, resources=sidecar.resources, extra_ports=sidecar.extra_ports,
+            env={}, secret_env={}, instance_env={}, sidecars=(), peer_port=None, publish=None, tmpfs=(),
+            host_access=None)
 
     @property
     def health(self) -> Optional[tuple[str, ...]]:
@@ -202,9 +243,14 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
 
     platform_jobs = prometheus.platform_jobs(settings.prometheus.self_scrape_interval, web_user, topo)
     rule_groups["monstack.yml"] = self_monitoring.rule_groups(platform_jobs, topo.replicas("alertmanager"))
+    thanos = settings.thanos
+    thanos_jobs = thanos_plan.scrape_jobs(topo, web_user, prometheus.WEB_PASSWORD_FILE) if thanos else []
+    if thanos:
+        rule_groups["thanos.yml"] = thanos_rules.rule_groups(thanos_jobs, thanos.block_duration)
+        exporter_jobs_by_key["thanos"] = thanos_jobs
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
-    all_jobs = [routing.with_target_labels(job, topo.stack_host) for job in platform_jobs + jobs]
+    all_jobs = [routing.with_target_labels(job, topo.stack_host) for job in platform_jobs + thanos_jobs + jobs]
     # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
     integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
                     for key, found in exporter_jobs_by_key.items()]
@@ -231,20 +277,32 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     }
 
     prom_prefix = topo.route_prefix("prometheus").rstrip("/")
+    scale_out = _scale_out(settings, topo, web_password, salt_seed)
+    if scale_out:
+        services += scale_out.services
     services.append(ServicePlan(
         name="prometheus",
         bundle_dir="prometheus",
         image=image_ref("prometheus", settings.images),
         port=INTERNAL_PORTS["prometheus"],
-        args=tuple(prometheus.prometheus_args(settings.prometheus, settings.log_level, topo)),
+        args=tuple(prometheus.prometheus_args(settings.prometheus, settings.log_level, topo))
+        + (tuple(thanos_plan.prometheus_args(thanos, prometheus.DATA_DIR)) if thanos else ()),
         files={
             "prometheus.yml": prometheus.prometheus_config(
                 settings.prometheus, {"cluster": settings.cluster, "environment": settings.environment}, web_user,
-                settings.target_overrides, topo, all_jobs, list(rule_files)),
+                settings.target_overrides, topo, all_jobs, list(rule_files),
+                replica_labels={thanos_plan.REPLICA_LABEL: thanos_plan.REPLICA_LABEL_VALUE} if thanos else None,
+                alert_relabel_configs=thanos_plan.alert_relabeling() if thanos else ()),
             **rule_files,
             **tls_files,
+            **(scale_out.sidecar_files if scale_out else {}),
         },
-        secret_files=(web_yml, web_password) + tls_key,
+        secret_files=(web_yml, web_password) + tls_key + (scale_out.sidecar_secret_files if scale_out else ()),
+        env=thanos_plan.replica_env(topo)[0] if thanos else {},
+        instance_env=thanos_plan.replica_env(topo)[1] if thanos else {},
+        replicas=topo.replicas("prometheus"),
+        sidecars=(scale_out.sidecar,) if scale_out else (),
+        shared_volumes=scale_out.bucket_volume if scale_out else (),
         data_path=prometheus.DATA_DIR,
         probe=Probe(INTERNAL_PORTS["prometheus"], f"{prom_prefix}/-/healthy", ready_path=f"{prom_prefix}/-/ready",
                     scheme=topo.scheme("prometheus"), basic_auth_user=web_user),
@@ -253,11 +311,13 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         volume_size=settings.prometheus_volume,
         data_per_replica=True,
         ui=True,
-        clients=("grafana",),
+        # With Thanos, Grafana reads Query, which reads the sidecars; replicas scrape each other.
+        clients=(("grafana",) if not thanos else (thanos_plan.QUERY,))
+        + (("prometheus",) if topo.replicas("prometheus") > 1 else ()),
         # It scrapes targets anywhere in the cluster and beyond (applications, the API server, kubelets).
         egress=Egress(anywhere=True),
-        cluster_access=prometheus_access,
-        token_files=bool(prometheus_access),
+        cluster_access=prometheus_access + (thanos_plan.prometheus_access(topo) if thanos else ()),
+        token_files=bool(prometheus_access + (thanos_plan.prometheus_access(topo) if thanos else ())),
     ))
 
     am_prefix = topo.route_prefix("alertmanager").rstrip("/")
@@ -315,10 +375,72 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
         split_dirs=(grafana.DASHBOARDS_DIR,),
         volume_size=k8s.volumes.grafana,
         ui=True,
-        egress=Egress(services=("prometheus",)),
+        egress=Egress(services=(thanos_plan.QUERY if thanos else "prometheus",)),
     ))
     return StackPlan(services=tuple(services), jobs=tuple(all_jobs), rule_groups=rule_groups,
                      generated_rule_groups=generated_rule_groups, dashboards=dashboards)
+
+
+@dataclass(frozen=True)
+class ScaleOut:
+    """Thanos' part of the plan: its services, and what the Prometheus workload gains (the
+    sidecar, its files, and the shared bucket volume of a FILESYSTEM bucket)."""
+
+    services: tuple[ServicePlan, ...]
+    sidecar: Sidecar
+    sidecar_files: dict[str, str]
+    sidecar_secret_files: tuple[SecretFile, ...]
+    bucket_volume: tuple[tuple[str, str], ...]
+
+
+def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, salt_seed: str) -> Optional[ScaleOut]:
+    """The sidecar, store gateway, compactor and Query of the `thanos` block (None without it)."""
+    thanos = settings.thanos
+    if thanos is None:
+        return None
+    web_user, log_level, storage = settings.web_user, settings.log_level, thanos.object_storage
+    image = image_ref("thanos", settings.images)
+    # The bcrypt hash without TLS: Thanos' listeners have basic auth only (content/thanos.py says why).
+    web_yml = SecretFile(thanos_plan.WEB_CONFIG_FILE, ("webPassword",),
+                         lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed)),
+                         template=lambda ref: web_config(web_user, f"{{{{ {ref} | bcrypt }}}}"))
+    objstore = SecretFile(thanos_plan.OBJSTORE_FILE, (storage.credential,) if storage.credential else (),
+                          lambda *value: thanos_plan.objstore_config(storage, value[0] if value else None))
+    bucket_secrets = (web_yml, web_password, objstore)  # Query never touches the bucket
+    bucket_volume = (("thanos-bucket", storage.bucket),) if storage.type == "FILESYSTEM" else ()
+    http, grpc = thanos_plan.HTTP_PORT, thanos_plan.GRPC_PORT
+
+    def probe() -> Probe:
+        return Probe(http, "/-/healthy", ready_path="/-/ready", basic_auth_user=web_user)
+
+    def service(name: str, args: list[str], component: Any, secret_files: tuple[SecretFile, ...] = bucket_secrets,
+                **fields: Any) -> ServicePlan:
+        return ServicePlan(name=name, bundle_dir=f"thanos/{name.removeprefix('thanos-')}", image=image, port=http,
+                           args=tuple(args), secret_files=secret_files, probe=probe(), resources=component.resources,
+                           replicas=topo.replicas(name), **fields)
+
+    stateful = {"data_path": thanos_plan.DATA_DIR, "data_per_replica": True, "shared_volumes": bucket_volume,
+                "egress": Egress(anywhere=True)}  # object storage lives outside the stack
+    services = (
+        service(thanos_plan.STORE, thanos_plan.store_args(log_level), thanos.store_gateway,
+                extra_ports=(("grpc", grpc),), clients=(thanos_plan.QUERY, "prometheus"),
+                volume_size=thanos.store_gateway.volume, **stateful),
+        service(thanos_plan.COMPACTOR, thanos_plan.compactor_args(thanos, log_level), thanos.compactor,
+                clients=("prometheus",), volume_size=thanos.compactor.volume, **stateful),
+        service(thanos_plan.QUERY, thanos_plan.query_args(log_level), thanos.query,
+                files={thanos_plan.ENDPOINTS_FILE: thanos_plan.endpoints_config(thanos_plan.query_endpoints(topo))},
+                secret_files=(web_yml, web_password),
+                clients=("grafana", "prometheus"), egress=Egress(services=("prometheus", thanos_plan.STORE))),
+    )
+    ca = f"{CONFIG_DIR}/{TLS_CA_FILE}" if settings.web_tls else None
+    sidecar = Sidecar(
+        name=thanos_plan.SIDECAR, image=image, port=http, port_name="sidecar-http",
+        args=tuple(thanos_plan.sidecar_args(log_level, thanos_plan.prometheus_url(topo), prometheus.DATA_DIR)),
+        probe=probe(), resources=thanos.sidecar.resources, extra_ports=(("grpc", grpc),))
+    files = {thanos_plan.PROMETHEUS_CLIENT_FILE: thanos_plan.prometheus_client_config(
+        web_user, f"{CONFIG_DIR}/{prometheus.WEB_PASSWORD_FILE}", ca)}
+    return ScaleOut(services=services, sidecar=sidecar, sidecar_files=files,
+                    sidecar_secret_files=(web_yml, objstore), bucket_volume=bucket_volume)
 
 
 def _alerts(groups: list[RuleGroup]) -> tuple[Alert, ...]:

@@ -4,7 +4,7 @@ the stack's scrape jobs."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from config.settings import PrometheusSettings, ScrapeLimits
 from config.units import size_bytes
@@ -28,7 +28,9 @@ def platform_jobs(self_scrape_interval: str, web_user: str, topology: Topology) 
     when configured), under their route prefixes."""
     jobs = []
     for service, hosts, interval in (
-        ("prometheus", ("localhost",), self_scrape_interval),
+        # Replicas scrape each other too: the one alive sees its peer down.
+        ("prometheus", ("localhost",) if topology.replicas("prometheus") == 1 else topology.instances("prometheus"),
+         self_scrape_interval),
         ("alertmanager", topology.instances("alertmanager"), None),
     ):
         jobs.append(ScrapeJob(
@@ -83,20 +85,25 @@ def _scrape_config(job: ScrapeJob, stack_labels: Mapping[str, str], limits: Scra
 
 def prometheus_config(prom: PrometheusSettings, stack_labels: Mapping[str, str], web_user: str,
                       target_overrides: Mapping[str, str], topology: Topology, jobs: list[ScrapeJob],
-                      rule_files: list[str]) -> str:
+                      rule_files: list[str], replica_labels: Mapping[str, str] | None = None,
+                      alert_relabel_configs: Sequence[Mapping[str, str]] = ()) -> str:
     """prometheus.yml: the global intervals, the stack's `cluster` and `environment` labels
     (`stack_labels`), every Alertmanager replica and every scrape job, with the addresses
-    `target_overrides` moves (the live tests' loopback processes)."""
+    `target_overrides` moves (the live tests' loopback processes). `replica_labels` tell
+    replicas apart in a store that holds them all (Thanos); `alert_relabel_configs` then drop
+    them from alerts, which the replicas send alike."""
     am_prefix = topology.route_prefix("alertmanager").rstrip("/")
     doc = {
         "global": {
             "scrape_interval": prom.scrape_interval,
             "scrape_timeout": prom.scrape_timeout,
             "evaluation_interval": prom.evaluation_interval,
-            "external_labels": {"cluster": stack_labels["cluster"], "environment": stack_labels["environment"]},
+            "external_labels": {"cluster": stack_labels["cluster"], "environment": stack_labels["environment"],
+                                **(replica_labels or {})},
         },
         "rule_files": sorted(rule_files),
         "alerting": {
+            **({"alert_relabel_configs": [dict(r) for r in alert_relabel_configs]} if alert_relabel_configs else {}),
             "alertmanagers": [{
                 # Alertmanager's v1 API is gone (Prometheus 3 sends v2 only); said, not assumed.
                 "api_version": "v2",

@@ -13,6 +13,9 @@ from content.scrape import pod_discovery
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 INTERNAL_PORTS = {"prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
+# StatefulSets whose clients reach every replica by its own name: Prometheus sends alerts to each
+# Alertmanager; Thanos Query reads each Prometheus replica's sidecar and each store gateway.
+PER_REPLICA_ADDRESSES = ("alertmanager", "prometheus", "thanos-store")
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,18 @@ class Topology:
         return f"{service}.{self.namespace}.svc" if self.kubernetes else service
 
     def replicas(self, service: str) -> int:
-        """Instances of a service: Alertmanager may run as a peered cluster on Kubernetes."""
-        if self.kubernetes and service == "alertmanager":
-            return self.settings.kubernetes_settings.alertmanager_replicas
-        return 1
+        """Instances of a service: on Kubernetes Alertmanager may run as a peered cluster,
+        Prometheus as identical replicas, and Thanos' store gateway and Query as several."""
+        if not self.kubernetes:
+            return 1
+        thanos = self.settings.thanos
+        counts = {
+            "alertmanager": self.settings.kubernetes_settings.alertmanager_replicas,
+            "prometheus": self.settings.prometheus.replicas,
+            "thanos-store": thanos.store_gateway.replicas if thanos else 1,
+            "thanos-query": thanos.query.replicas if thanos else 1,
+        }
+        return counts.get(service, 1)
 
     @staticmethod
     def governing_service(service: str) -> str:
@@ -57,7 +68,7 @@ class Topology:
     def instances(self, service: str) -> tuple[str, ...]:
         """Address of every replica. Prometheus sends each alert to every Alertmanager (they
         deduplicate among themselves), so it must reach each one, not one behind a Service."""
-        if not self.kubernetes or service != "alertmanager":
+        if not self.kubernetes or service not in PER_REPLICA_ADDRESSES:
             return (self.host(service),)
         governing = self.governing_service(service)
         return tuple(f"{service}-{i}.{governing}.{self.namespace}.svc" for i in range(self.replicas(service)))

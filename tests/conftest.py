@@ -45,6 +45,10 @@ def docker_variant(raw: dict[str, Any]) -> dict[str, Any]:
         exporters["cadvisor"] = {"enabled": True}
         # Limits of the Kubernetes jobs (kube-state-metrics) name jobs Docker does not have.
         raw.get("prometheus", {}).pop("jobLimits", None)
+    # Docker runs one of each (Prometheus, store gateway, Query); Thanos stays on.
+    raw.get("prometheus", {}).pop("replicas", None)
+    for component in ("storeGateway", "query"):
+        raw.get("thanos", {}).get(component, {}).pop("replicas", None)
     if raw.get("exposure", {}).get("mode") == "proxy":
         raw["exposure"]["proxyNetwork"] = "edge"
     elif "exposure" in raw:

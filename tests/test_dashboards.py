@@ -79,8 +79,9 @@ def test_only_enabled_integrations_get_dashboards(stack):
     # cAdvisor runs as a container on Docker; on Kubernetes the kubelet serves it (kubernetes integration).
     platform = {"monstack-cadvisor"} if stack == "dev" else {"monstack-k8s-cluster", "monstack-k8s-nodes",
                                                              "monstack-k8s-workloads"}
+    thanos = set() if stack == "dev" else {"monstack-thanos"}  # staging and prod run Thanos
     assert uids == {"monstack-node", "monstack-redis", "monstack-app-meme-maker-backend",
-                    "monstack-self", "monstack-alerts"} | platform
+                    "monstack-self", "monstack-alerts"} | platform | thanos
 
 
 def test_round_trip_through_the_sdk_model():
@@ -164,12 +165,16 @@ def test_queries_start_from_the_scrape_job_selector():
     for _, d in all_sets():
         # Kubernetes dashboards read each metric from the job that exports it.
         jobs = {"k8s-cluster": ("kube-state-metrics",), "k8s-nodes": ("kube-state-metrics",),
-                "k8s-workloads": ("kube-state-metrics", "cadvisor")}.get(d.integration, (d.integration.removeprefix("app-"),))
+                "k8s-workloads": ("kube-state-metrics", "cadvisor"),
+                "thanos": ("thanos-sidecar", "thanos-store", "thanos-compactor", "thanos-query"),
+                }.get(d.integration, (d.integration.removeprefix("app-"),))
+        every = 'job=~"' + "|".join(jobs) + '"'  # a panel over all of a dashboard's jobs
         if d.integration in ("self", "alerts"):
             continue
         for panel in panels(json.loads(d.json)):
             for target in panel["targets"]:
-                assert any(f'job="{job}"' in target["expr"] for job in jobs), f"{d.uid}: {target['expr']}"
+                assert any(f'job="{job}"' in target["expr"] for job in jobs) or every in target["expr"], \
+                    f"{d.uid}: {target['expr']}"
                 # Job-level recorded series (`job:...`) have no instance to filter.
                 assert 'instance=~"$instance"' in target["expr"] or "up{" in target["expr"] or "(job:" in target["expr"]
 

@@ -11,6 +11,7 @@ import yaml
 from config.errors import SettingsError
 from config.loader import validate
 from config.settings import WindowsSettings
+from content import thanos
 from content.images import UPSTREAM
 from content.integrations import EXPORTERS
 from content.integrations.windows import Windows
@@ -181,6 +182,8 @@ def job_names_by_rule_file(settings) -> dict[str, set[str]]:
            for e in EXPORTERS if e.enabled(settings)}
     out |= {f"app-{app.name}.yml": {app.name} for app in settings.applications}
     out["monstack.yml"] = {"prometheus", "alertmanager"}
+    if settings.thanos:  # the Thanos components' jobs, from their scrape config
+        out["thanos.yml"] = {job.name for job in thanos.scrape_jobs(topology, settings.web_user, "pw")}
     return out
 
 

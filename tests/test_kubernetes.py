@@ -84,15 +84,18 @@ def many_applications(count: int) -> dict[str, Any]:
 
 # -- what is declared -------------------------------------------------------------------------
 
-# ConfigMaps: Prometheus', Alertmanager's and Grafana's files, plus one per Grafana folder
-# (Infrastructure, Kubernetes, Databases, Applications, Platform) holding its dashboards.
+# ConfigMaps: Prometheus', Alertmanager's, Grafana's and Thanos Query's (its endpoints) files, plus one
+# per Grafana folder (Infrastructure, Kubernetes, Databases, Applications, Platform) holding its
+# dashboards. Thanos (both stacks): store gateway and compactor StatefulSets (Service + headless
+# each), Query's Deployment and Service, a Secret, ServiceAccount and NetworkPolicy each; prod's
+# budgets cover the second Prometheus, store gateway and Query replicas besides Alertmanager's.
 EXPECTED_KINDS = {
-    "staging": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 8, "Secret": 3,
-                "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
+    "staging": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 9, "Secret": 6,
+                "ServiceAccount": 9, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 12, "NetworkPolicy": 11,
                 "PersistentVolumeClaim": 1},
-    "prod": {"Namespace": 1, "StatefulSet": 2, "Deployment": 3, "DaemonSet": 1, "ConfigMap": 8, "Secret": 3,
-             "ServiceAccount": 6, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 7, "NetworkPolicy": 8,
-             "PersistentVolumeClaim": 1, "Ingress": 1, "PodDisruptionBudget": 1},
+    "prod": {"Namespace": 1, "StatefulSet": 4, "Deployment": 4, "DaemonSet": 1, "ConfigMap": 9, "Secret": 6,
+             "ServiceAccount": 9, "ClusterRole": 2, "ClusterRoleBinding": 2, "Service": 12, "NetworkPolicy": 11,
+             "PersistentVolumeClaim": 1, "Ingress": 1, "PodDisruptionBudget": 4},
 }
 
 
@@ -102,7 +105,8 @@ def test_kinds_per_stack(runs, stack):
     assert not [r for r in runs[stack].records if r.type.startswith("docker:")]
     workloads = {m["metadata"]["name"]: m["kind"] for m in objects(runs[stack]) if m["kind"] in WORKLOADS}
     assert workloads == {"prometheus": "StatefulSet", "alertmanager": "StatefulSet", "grafana": "Deployment",
-                         "redis-exporter": "Deployment", "kube-state-metrics": "Deployment", "node-exporter": "DaemonSet"}
+                         "redis-exporter": "Deployment", "kube-state-metrics": "Deployment", "node-exporter": "DaemonSet",
+                         "thanos-store": "StatefulSet", "thanos-compactor": "StatefulSet", "thanos-query": "Deployment"}
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
@@ -159,7 +163,7 @@ def test_strict_validation_catches_an_unknown_field(runs):
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_container_is_hardened_limited_and_probed(runs, stack):
     found = containers(runs[stack])
-    assert len(found) == 6
+    assert len(found) == 10  # 9 workloads, and Thanos' sidecar beside Prometheus
     for workload, pod, container in found:
         sc = container["securityContext"]
         assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, workload
@@ -176,11 +180,12 @@ def test_every_container_is_hardened_limited_and_probed(runs, stack):
 
 
 def test_limits_follow_the_stack(runs):
-    limits = {w: c["resources"] for w, _, c in containers(runs["prod"])}
+    limits = {c["name"]: c["resources"] for _, _, c in containers(runs["prod"])}
     # Canonical quantities (1GB is 1Gi), as the provider renders them (tests/test_engine.py compares).
     assert limits["prometheus"] == {"limits": {"memory": "1Gi", "cpu": "500m"}, "requests": {"memory": "512Mi", "cpu": "200m"}}
     assert limits["grafana"]["limits"] == {"memory": "512Mi", "cpu": "300m"}
     assert limits["redis-exporter"]["limits"] == {"memory": "64Mi", "cpu": "100m"}
+    assert limits["thanos-sidecar"]["limits"] == {"memory": "128Mi", "cpu": "100m"}
 
 
 def test_the_policy_refuses_what_it_cannot_run():
@@ -274,7 +279,8 @@ def test_rbac(runs):
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
     tokens = {w: pod["automountServiceAccountToken"] for w, pod, _ in containers(run)}
     assert tokens == {"prometheus": True, "kube-state-metrics": True, "alertmanager": False, "grafana": False,
-                      "redis-exporter": False, "node-exporter": False}
+                      "redis-exporter": False, "node-exporter": False, "thanos-store": False,
+                      "thanos-compactor": False, "thanos-query": False}
 
 
 def test_network_policies(runs):
@@ -291,14 +297,18 @@ def test_network_policies(runs):
                 out.append((who, [p["port"] for p in rule["ports"]]))
         return out
 
-    assert sources("prometheus") == [("grafana", [9090]), ("ingress-nginx", [9090])]
+    # Thanos on: Query reads the sidecars (gRPC 10901), replicas scrape each other and the sidecars (10902).
+    assert sources("prometheus") == [("thanos-query", [9090, 10902, 10901]), ("prometheus", [9090, 10902, 10901]),
+                                     ("ingress-nginx", [9090])]
+    assert sources("thanos-query") == [("grafana", [10902]), ("prometheus", [10902])]
+    assert sources("thanos-store") == [("thanos-query", [10902, 10901]), ("prometheus", [10902, 10901])]
     assert sources("alertmanager") == [("prometheus", [9093]), ("ingress-nginx", [9093]), ("alertmanager", [9094, 9094])]
     assert sources("grafana") == [("ingress-nginx", [3000])]
     assert sources("redis-exporter") == [("prometheus", [9121])]
     assert sources("kube-state-metrics") == [("prometheus", [8080])]
     grafana_egress = named(run, "NetworkPolicy", "grafana")["spec"]["egress"]
     assert grafana_egress == [{"to": [{"podSelector": {"matchLabels": {
-        "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prod"}}}]}]
+        "app.kubernetes.io/name": "thanos-query", "app.kubernetes.io/instance": "prod"}}}]}]
     redis_egress = named(run, "NetworkPolicy", "redis-exporter")["spec"]["egress"]
     assert redis_egress == [{"ports": [{"port": 6379, "protocol": "TCP"}]}]
     assert not objects(runs["staging"], "Ingress")
@@ -364,7 +374,8 @@ def test_external_secrets_replace_secrets(variants):
     run = variants["prod-external"]
     assert not objects(run, "Secret")
     external = {m["metadata"]["name"]: m for m in objects(run, "ExternalSecret")}
-    assert set(external) == {"prometheus-secrets", "alertmanager-secrets", "grafana-secrets"}
+    assert set(external) == {"prometheus-secrets", "alertmanager-secrets", "grafana-secrets", "thanos-store-secrets",
+                             "thanos-compactor-secrets", "thanos-query-secrets"}
     am = external["alertmanager-secrets"]["spec"]
     assert am["secretStoreRef"] == {"name": "vault", "kind": "ClusterSecretStore"}
     assert {d["remoteRef"]["key"] for d in am["data"]} == {

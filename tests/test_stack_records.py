@@ -33,6 +33,8 @@ def test_resources_by_type(docker_runs, stack):
     runs = docker_runs
     counts = Counter(r.type for r in runs[stack].records)
     services = {"prometheus", "alertmanager", "grafana", "node-exporter", "cadvisor-exporter", "redis-exporter"}
+    if stack != "dev":  # staging and prod run Thanos: the sidecar shares Prometheus' network namespace
+        services |= {"thanos-sidecar", "thanos-store", "thanos-compactor", "thanos-query"}
     assert counts[CONTAINER] == len(services) == set(containers(runs[stack])).__len__()
     assert set(containers(runs[stack])) == services
     assert counts["monstack:monitoring:MonitoringStack"] == 1
@@ -127,7 +129,8 @@ def test_hardening_in_prod_only(docker_runs):
 def test_data_volumes_protected_outside_dev(docker_runs, stack):
     runs = docker_runs
     data = [r for r in runs[stack].records if r.type == VOLUME and r.name.endswith("-data")]
-    assert {r.name for r in data} == {f"monitoring-{s}-data" for s in ("prometheus", "alertmanager", "grafana")}
+    thanos = ("thanos-store", "thanos-compactor") if stack != "dev" else ()
+    assert {r.name for r in data} == {f"monitoring-{s}-data" for s in ("prometheus", "alertmanager", "grafana", *thanos)}
     for record in data:
         assert record.protect is (stack != "dev") and record.retain_on_delete is (stack != "dev")
 
@@ -137,9 +140,11 @@ def test_secrets_stay_secret(docker_runs, stack):
     runs = docker_runs
     for record in runs[stack].records:
         if record.type == CONTAINER:
-            uploads = record.inputs["uploads"]
+            # A sidecar has no uploads of its own: it mounts its service's config volume.
+            uploads = record.inputs.get("uploads") or []
             secret_files = [u["file"] for u in unwrap(uploads) if u.get("permissions") == "0400"]
-            if record.name.split("-")[1] in ("prometheus", "alertmanager", "grafana"):
+            service = {item["label"]: item["value"] for item in unwrap(record.inputs)["labels"]}["monstack.service"]
+            if service in ("prometheus", "alertmanager", "grafana"):
                 assert "/etc/monstack/secrets/web-password" in secret_files
             if secret_files:
                 assert rpc.is_rpc_secret(uploads), "uploads carry secret files: the property must be secret"

@@ -37,6 +37,8 @@ class DockerPlatform:
             opts=pulumi.ResourceOptions(parent=parent),
         )
         self.network_name = self.network.name
+        self._parent = parent
+        self._shared: dict[str, docker.Volume] = {}
 
     def _labels(self, plan: ServicePlan) -> list[docker.ContainerLabelArgs]:
         labels = {
@@ -71,6 +73,8 @@ class DockerPlatform:
                 opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
             )
             mounts.append(docker.ContainerMountArgs(target=plan.data_path, type="volume", source=data_volume.name))
+        for volume_name, path in plan.shared_volumes:
+            mounts.append(docker.ContainerMountArgs(target=path, type="volume", source=self._shared_volume(volume_name).name))
         for host_path, container_path in (plan.host_access.mounts if plan.host_access else ()):
             mounts.append(docker.ContainerMountArgs(
                 target=container_path, source=host_path, type="bind", read_only=True,
@@ -93,20 +97,51 @@ class DockerPlatform:
         if proxy_network and plan.name in UI_SERVICES:
             networks.append(docker.ContainerNetworksAdvancedArgs(name=proxy_network, aliases=[f"{self.prefix}-{plan.name}"]))
 
+        main = self._container(
+            f"{rname}-container", plan, image.image_id, mounts, parent, depends_on=[config_volume],
+            envs=envs or None,
+            uploads=uploads,
+            networks_advanced=networks,
+            ports=[docker.ContainerPortArgs(internal=plan.port, external=plan.publish[1], ip=plan.publish[0])]
+            if plan.publish else None,
+        )
+        # A sidecar joins the main container's network namespace (localhost, and its address on
+        # the network) and mounts its volumes, the config volume read-only.
+        shared = [docker.ContainerMountArgs(target=m.target, type=m.type, source=m.source,
+                                            read_only=True if m.target == CONFIG_DIR else m.read_only)
+                  for m in mounts]
+        for sidecar in plan.sidecars:
+            side_image = docker.RemoteImage(f"{rname}-{sidecar.name}-image", name=sidecar.image, keep_locally=True,
+                                            opts=child)
+            self._container(f"{rname}-{sidecar.name}-container", plan.sidecar_plan(sidecar), side_image.image_id,
+                            shared, parent, depends_on=[main],
+                            network_mode=main.name.apply(lambda name: f"container:{name}"))
+        return main
+
+    def _shared_volume(self, name: str) -> docker.Volume:
+        """A volume several services mount (a FILESYSTEM bucket), declared once, kept like data."""
+        if name not in self._shared:
+            protect = self.settings.protect_data
+            self._shared[name] = docker.Volume(
+                f"{self.prefix}-{name}", name=f"{self.prefix}-{name}",
+                labels=[docker.VolumeLabelArgs(label="monstack.shared", value=name)],
+                opts=pulumi.ResourceOptions(parent=self._parent, protect=protect, retain_on_delete=protect))
+        return self._shared[name]
+
+    def _container(self, rname: str, plan: ServicePlan, image_id: pulumi.Input[str],
+                   mounts: list[docker.ContainerMountArgs], parent: pulumi.Resource,
+                   depends_on: list[pulumi.Resource], **extra: object) -> docker.Container:
+        """A container of `plan` with the stack's limits, healthcheck, hardening and logging."""
+        settings = self.settings
         limits, reservations = plan.resources.limits, plan.resources.reservations
         privileged = bool(plan.host_access and plan.host_access.privileged)
         hardened = settings.hardened and not privileged
         return docker.Container(
-            f"{rname}-container",
+            rname,
             name=f"{self.prefix}-{plan.name}",
-            image=image.image_id,
+            image=image_id,
             command=list(plan.args) or None,
-            envs=envs or None,
-            uploads=uploads,
             mounts=mounts,
-            networks_advanced=networks,
-            ports=[docker.ContainerPortArgs(internal=plan.port, external=plan.publish[1], ip=plan.publish[0])]
-            if plan.publish else None,
             user=plan.user,
             restart="unless-stopped",
             memory=size_megabytes(limits.memory) if limits.memory else None,
@@ -126,5 +161,6 @@ class DockerPlatform:
             log_driver="json-file",
             log_opts={"max-size": "10m", "max-file": "3"},
             labels=self._labels(plan),
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[config_volume]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+            **extra,
         )

@@ -323,10 +323,11 @@ class KubernetesPlatform:
         if plan.host_access:
             return  # scraped pod by pod through the API: no Service
         selector = selector_labels(plan, self.environment)
-        http = {"name": "http", "port": plan.port, "targetPort": "http", "protocol": "TCP"}
+        # Every port of the pod, its sidecars' included (Thanos' gRPC StoreAPI beside the HTTP one).
+        ports = [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"} for name, port in plan.all_ports]
         k8s.core.v1.Service(
             f"{rname}-service", metadata=self._metadata(plan.name, plan),
-            spec={"type": "ClusterIP", "selector": selector, "ports": [http]},
+            spec={"type": "ClusterIP", "selector": selector, "ports": ports},
             opts=self._opts(parent))
         if plan.data_per_replica:
             peers = [{"name": "peer-tcp", "port": plan.peer_port, "targetPort": "peer-tcp", "protocol": "TCP"},
@@ -336,5 +337,5 @@ class KubernetesPlatform:
             k8s.core.v1.Service(
                 f"{rname}-headless", metadata=self._metadata(Topology.governing_service(plan.name), plan),
                 spec={"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector,
-                      "ports": [http, *peers]},
+                      "ports": [*ports, *peers]},
                 opts=self._opts(parent))

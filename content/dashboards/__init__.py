@@ -29,6 +29,7 @@ from content.dashboards import (
     rabbitmq,
     redis,
     self_monitoring,
+    thanos,
     windows,
 )
 from content.dashboards.common import FOLDERS, Board, Context, Folder, StackFacts, finish
@@ -50,6 +51,7 @@ INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
     "rabbitmq": rabbitmq.dashboards,
     "kafka": kafka.dashboards,
     "blackbox": blackbox.dashboards,
+    "thanos": thanos.dashboards,  # the `thanos` block's components, not an exporter
 }
 
 
@@ -111,7 +113,11 @@ def build_dashboards(facts: StackFacts, integrations: Sequence[IntegrationJobs],
         all_jobs.append(job)
         all_alerts += alerts
         boards += application.dashboards(context([job], alerts), app)
-    boards += self_monitoring.dashboards(context(platform_jobs, platform_alerts))
+    # The query layer (Thanos Query, when the stack has it) belongs on the self-monitoring board too.
+    query_layer = [item for item in integrations if item.key == "thanos"]
+    boards += self_monitoring.dashboards(context(
+        [*platform_jobs, *(job for item in query_layer for job in item.jobs if job.name == thanos.QUERY)],
+        [*platform_alerts, *(alert for item in query_layer for alert in item.alerts)]))
     boards += alerts_overview.dashboards(context(all_jobs, all_alerts))
 
     rendered = finish(boards, context(all_jobs))

@@ -4,6 +4,7 @@ jobs (`content.prometheus.platform_jobs`). "Targets" panels cover every job of t
 
 from __future__ import annotations
 
+from content.dashboards import thanos
 from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, single
 
 UID = make_uid("self")
@@ -18,6 +19,9 @@ def dashboards(ctx: Context) -> list[Board]:
     b = board(ctx, "self", "Prometheus and Alertmanager", "Self-monitoring of the stack: is every target "
               "scraped, is Prometheus keeping up, and do notifications leave Alertmanager.", "platform",
               related=[(make_uid("alerts"), "Alerts overview")], tags=("self-monitoring", "prometheus", "alertmanager"))
+    # With Thanos, Grafana reads Query: its answers are part of the stack's health.
+    query_layer = [("Query layer (Thanos)", thanos.query_layer(ctx))] if any(
+        j.name == thanos.QUERY for j in ctx.jobs) else []
     return [add(
         b,
         ("Overview", [
@@ -76,6 +80,7 @@ def dashboards(ctx: Context) -> list[Board]:
             graph("Silences", "Silences by state.", "short",
                   Query(f"sum by (state) (alertmanager_silences{{{am}}})", "{{state}}")),
         ]),
+        *query_layer,
     )]
 
 

@@ -1,6 +1,7 @@
 // Wrapper module: builds Thanos (sidecar, store, compact, query: one binary). v0.42.3 is the newest
 // release this machine's Go 1.26.8 builds (v0.42.4+ need Go >= 1.26.10). The replace block repeats
-// the one in Thanos' own go.mod, which `go install` would refuse.
+// the one in Thanos' own go.mod, which `go install` would refuse. scripts/build-tools builds it
+// with the tags of Thanos' release build (netgo, slicelabels), without which the binary panics.
 module local/thanosbuild
 
 go 1.26.0

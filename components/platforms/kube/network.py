@@ -34,7 +34,9 @@ def service_policy(plan: ServicePlan, environment: str, ingress_namespace: str |
     port = [{"port": plan.port, "protocol": "TCP"}]
     ingress: list[dict[str, Any]] = []
     if plan.clients:
-        ingress.append({"from": [_app(c, environment) for c in plan.clients], "ports": port})
+        # Clients reach every port of the pod (Thanos Query: the sidecar's gRPC beside Prometheus' HTTP).
+        ingress.append({"from": [_app(c, environment) for c in plan.clients],
+                        "ports": [{"port": p, "protocol": "TCP"} for _, p in plan.all_ports]})
     if plan.ui and ingress_namespace:
         ingress.append({"from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ingress_namespace}}}],
                         "ports": port})

@@ -138,7 +138,8 @@ def container(plan: ServicePlan, secret: str | None, data_claim: str | None, con
     env += [{"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": f"env-{var}"}}}
             for var in sorted(plan.secret_env)]
     env += [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}} for var, path in sorted(plan.instance_env.items())]
-    ports = [{"name": "http", "containerPort": plan.port, "protocol": "TCP"}]
+    ports = [{"name": name, "containerPort": port, "protocol": "TCP"}
+             for name, port in ((plan.port_name, plan.port), *plan.extra_ports)]
     if plan.peer_port:
         ports += [{"name": "peer-tcp", "containerPort": plan.peer_port, "protocol": "TCP"},
                   {"name": "peer-udp", "containerPort": plan.peer_port, "protocol": "UDP"}]
@@ -170,6 +171,8 @@ def pod_spec(plan: ServicePlan, environment: str, config_maps: Sequence[Bundle],
              data_claim: str | None, shared_claim: str | None) -> dict[str, Any]:
     """The pod of a service. `data_claim` names the data volume (a claim template's name, or
     the volume of `shared_claim`, the one PersistentVolumeClaim of a single-instance service)."""
+    if plan.shared_volumes:
+        raise PolicyError(f"{plan.name}: volumes shared between workloads (a FILESYSTEM bucket) exist on Docker only")
     config = config_volume(plan, config_maps, secret)
     # Nothing to project (an exporter without files): no volume. The API server drops empty lists
     # (a projected volume's `sources`, `volumes`), which every `pulumi up` would then see as a change.
@@ -185,7 +188,9 @@ def pod_spec(plan: ServicePlan, environment: str, config_maps: Sequence[Bundle],
         # Only services that read the cluster's API get a token.
         "automountServiceAccountToken": bool(plan.cluster_access),
         "securityContext": pod_security_context(plan),
-        "containers": [container(plan, secret, data_claim, has_config)],
+        # Sidecars share the pod's config and data volumes (Thanos' sidecar reads Prometheus' blocks).
+        "containers": [container(p, secret, data_claim, has_config)
+                       for p in (plan, *map(plan.sidecar_plan, plan.sidecars))],
         "enableServiceLinks": False,
     }
     if volumes:
