@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from content.thanos import ENDPOINTS_FILE, PROMETHEUS_CLIENT_FILE, endpoints_config
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
+from harness.live.stack import SECRETS as STACK_SECRETS
 from harness.live.stack import plan_args  # a service's arguments as the dev stack's harness reads them
 from harness.preview import bundle_files
 from harness.program import ProgramRun, run_program
@@ -32,8 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".tools" / "bin"
 THANOS, PROMETHEUS = BIN / "thanos", BIN / "prometheus"
 WEB_USER = "admin"
-SECRETS = {"webPassword": "live-web-password", "grafanaAdminPassword": "live-grafana-password",
-           "grafanaSecretKey": "live-grafana-secret-key"}
+SECRETS = {key: STACK_SECRETS[key] for key in ("webPassword", "grafanaAdminPassword", "grafanaSecretKey")}
 BLOCK_DURATION = "1m"
 FAST_FOR = "4s"
 # Alerts the faults must fire, with `for` shortened (an alertOverride, as a stack would write it).
