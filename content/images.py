@@ -14,6 +14,7 @@ from config.settings import Images
 
 PROMETHEUS_VERSION = "3.16.0"  # module github.com/prometheus/prometheus v0.316.0, 2026-11-05
 ALERTMANAGER_VERSION = "0.35.0"  # 2026-11-09
+THANOS_VERSION = "0.42.3"  # newest that Go 1.26.8 builds (v0.42.4+ need Go >= 1.26.10)
 
 UPSTREAM: dict[str, str] = {
     "prometheus": f"quay.io/prometheus/prometheus:v{PROMETHEUS_VERSION}",
@@ -31,7 +32,7 @@ UPSTREAM: dict[str, str] = {
     "kafka": "docker.io/danielqsj/kafka-exporter:v1.8.0",  # no newer release found
     # Sidecar, store gateway, compactor and Query (the `thanos` block); v0.42.4+ need a newer Go
     # than the tests' builds have, so the live tests run exactly this version.
-    "thanos": "quay.io/thanos/thanos:v0.42.3",
+    "thanos": f"quay.io/thanos/thanos:v{THANOS_VERSION}",
     # windows and rabbitmq run no container of ours (scrape-only), hence no image.
 }
 

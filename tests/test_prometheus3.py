@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from config.loader import validate
-from content.images import ALERTMANAGER_VERSION, PROMETHEUS_VERSION, UPSTREAM
+from content.images import ALERTMANAGER_VERSION, PROMETHEUS_VERSION, THANOS_VERSION, UPSTREAM
 from content.plan import StackPlan, build_plan
 from harness.tools import tool
 from tests.conftest import ROOT, STACKS, secret_keys_of, stack_raw
@@ -122,7 +122,8 @@ def test_every_flag_is_current_in_the_pinned_binary(plans, service):
 
 @pytest.mark.tools
 @pytest.mark.parametrize("name, version", [("prometheus", PROMETHEUS_VERSION), ("promtool", PROMETHEUS_VERSION),
-                                           ("alertmanager", ALERTMANAGER_VERSION), ("amtool", ALERTMANAGER_VERSION)])
+                                           ("alertmanager", ALERTMANAGER_VERSION), ("amtool", ALERTMANAGER_VERSION),
+                                           ("thanos", THANOS_VERSION)])
 def test_the_tests_run_the_deployed_versions(name, version):
     result = subprocess.run([tool(name), "--version"], capture_output=True, text=True)
     assert f"version {version} " in result.stdout + result.stderr
@@ -132,6 +133,8 @@ def test_build_pins_agree_with_the_images():
     build = (ROOT / "scripts" / "build-tools").read_text()
     assert f"PROMETHEUS_VERSION={PROMETHEUS_VERSION}\n" in build
     assert f"ALERTMANAGER_VERSION={ALERTMANAGER_VERSION}\n" in build
+    assert f"THANOS_VERSION={THANOS_VERSION}\n" in build
+    assert f"github.com/thanos-io/thanos v{THANOS_VERSION}" in (ROOT / "tools" / "thanos" / "go.mod").read_text()
     major, minor, patch = PROMETHEUS_VERSION.split(".")
     # Prometheus 3.16.0 is Go module version v0.316.0.
     assert f"github.com/prometheus/prometheus v0.{major}{int(minor):02d}.{patch}" in (
@@ -140,6 +143,7 @@ def test_build_pins_agree_with_the_images():
         ROOT / "tools" / "alertmanager" / "go.mod").read_text()
     assert UPSTREAM["prometheus"].endswith(f":v{PROMETHEUS_VERSION}")
     assert UPSTREAM["alertmanager"].endswith(f":v{ALERTMANAGER_VERSION}")
+    assert UPSTREAM["thanos"].endswith(f":v{THANOS_VERSION}")
     assert not Path(ROOT / "tools" / "promtool").exists(), "the old promtool-only wrapper is gone"
 
 
