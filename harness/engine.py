@@ -20,9 +20,10 @@ API (what other tests reuse)::
   `scripts/build-tools`). `close()` (or leaving the `with`) deletes `root` when the workspace made it.
   `Workspace.open(root)` reopens one (to look at it by hand) and never deletes it.
 - `init_stack(name, from_stack, config, remove, secrets)`: the shipped `Pulumi.<from_stack>.yaml` as a
-  new stack, then `pulumi config set --path` per `config` entry (path -> value; JSON for lists and
-  maps), `pulumi config rm --path` per `remove` entry, and `pulumi config set --secret` per secret
-  through `scripts/set-secrets` (values on stdin, as the CI workflows do). A stack may target a
+  new stack, then `pulumi config set --path` per `config` entry (path -> a scalar value: the CLI
+  would store a list or map given as JSON as one string, so set its leaves), `pulumi config rm
+  --path` per `remove` entry, and `pulumi config set --secret` per secret through
+  `scripts/set-secrets` (values on stdin, as the CI workflows do). A stack may target a
   cluster instead of rendering: `config={"kubernetes.kubeconfig": path, ...}`.
 - `pulumi(*args, stack=None, check=True, stdin=None, timeout=...)`: any CLI command, non-interactive,
   without colour; raises `EngineError` (with the whole output) on a non-zero exit unless `check=False`.
@@ -209,7 +210,11 @@ class Workspace:
         return process.communicate()
 
     def config_set(self, stack: str, key: str, value: Any, secret: bool = False) -> Result:
-        """`pulumi config set --path`; a secret's value goes on stdin, never on a command line."""
+        """`pulumi config set --path`; a secret's value goes on stdin, never on a command line.
+        Scalars only: `--path` stores a list or map given as JSON as one string, which the program
+        would then reject far from here."""
+        if isinstance(value, (Mapping, list, tuple)):
+            raise TypeError(f"config_set({key!r}): set each leaf (e.g. '{key}.field' or '{key}[0]'), not {value!r}")
         if secret:
             return self.pulumi("config", "set", "--path", "--secret", f"{PROJECT}:{key}", stack=stack, stdin=str(value))
         return self.pulumi("config", "set", "--path", "--plaintext", f"{PROJECT}:{key}", config_string(value), stack=stack)

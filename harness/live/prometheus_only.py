@@ -13,11 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from config.settings import SECRET_KEYS
+from harness.live.bundle import dev_stack_config, render_dev_bundle
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.stack import SECRETS, WEB_USER, plan_args, rewrite_paths
-from harness.preview import bundle_files
-from harness.program import run_program
-from harness.stackfile import read_stack_file
 from harness.tools import tool
 
 
@@ -46,17 +44,11 @@ class LonePrometheus:
 def start_prometheus(workdir: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> LonePrometheus:
     """Render the dev stack with `change(config)` applied and start its Prometheus with the plan's
     own arguments (paths and listen address moved to loopback); stop it with `.stop()`."""
-    stack = read_stack_file("dev")
-    config = change({k: json.loads(v) if v[:1] in "[{" else v for k, v in stack.values.items()})
+    config = change(dev_stack_config())
     config["generateSecrets"] = False
     # Only the stack's own secrets: the exporters' passwords would be unknown keys without them.
-    secrets = {key: SECRETS[key] for key in SECRET_KEYS}
-    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **secrets}.items()}
-    run = run_program("dev", values, list(secrets))
     outdir = workdir / "bundle"
-    for path, content in bundle_files(run.records, mask=False).items():
-        (outdir / path).parent.mkdir(parents=True, exist_ok=True)
-        (outdir / path).write_text(content)
+    run = render_dev_bundle(config, {key: SECRETS[key] for key in SECRET_KEYS}, outdir)
     group = ProcessGroup(workdir)
     port = free_port()
     argv = [tool("prometheus"), *rewrite_paths(plan_args(run, "prometheus"), outdir / "prometheus"),

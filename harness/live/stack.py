@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from harness.live import backends
+from harness.live.bundle import dev_stack_config, render_dev_bundle
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.webhook_sink import WebhookSink
-from harness.preview import bundle_files
-from harness.program import ProgramRun, run_program
-from harness.stackfile import read_stack_file
+from harness.program import ProgramRun
 from harness.tools import tool
 
 WEB_USER = "admin"
@@ -191,16 +190,10 @@ def start_live_stack(workdir: Path, log: Callable[[str], None] = lambda _m: None
         ports = {name: free_port() for name in ("app", "prometheus", "alertmanager", "node", "redis", "postgres",
                                                 "mysql", "blackbox")}
         sink = WebhookSink(free_port()).start()
-        stack = read_stack_file("dev")
-        raw = {k: json.loads(v) if v[:1] in "[{" else v for k, v in stack.values.items()}
-        config = live_config(raw, ports, found, sink.port)
-        values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **SECRETS}.items()}
+        config = live_config(dev_stack_config(), ports, found, sink.port)
         log("rendering the dev stack")
-        run = run_program("dev", values, list(SECRETS))
         outdir = workdir / "bundle"
-        for path, content in bundle_files(run.records, mask=False).items():
-            (outdir / path).parent.mkdir(parents=True, exist_ok=True)
-            (outdir / path).write_text(content)
+        run = render_dev_bundle(config, SECRETS, outdir)
 
         log("starting the application stand-in and exporters")
         group.start("app", [sys.executable, "-m", "harness.live.app_standin", str(ports["app"])],

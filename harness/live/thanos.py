@@ -22,12 +22,11 @@ from typing import Any, Optional
 from urllib.parse import urlencode
 
 from content.thanos import ENDPOINTS_FILE, PROMETHEUS_CLIENT_FILE, endpoints_config
+from harness.live.bundle import dev_stack_config, render_dev_bundle
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.stack import SECRETS as STACK_SECRETS
 from harness.live.stack import plan_args  # a service's arguments as the dev stack's harness reads them
-from harness.preview import bundle_files
-from harness.program import ProgramRun, run_program
-from harness.stackfile import read_stack_file
+from harness.program import ProgramRun
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".tools" / "bin"
@@ -138,17 +137,12 @@ def start_thanos_stack(workdir: Path, log: Callable[[str], None] = lambda _m: No
         ports = {name: free_port() for name in names}
         bucket = workdir / "bucket"
         bucket.mkdir(parents=True)
-        raw = {k: json.loads(v) if v[:1] in "[{" else v for k, v in read_stack_file("dev").values.items()}
-        config = live_config(raw, ports, bucket)
-        values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **SECRETS}.items()}
         log("rendering the dev stack with Thanos")
-        run = run_program("dev", values, list(SECRETS))
         outdir = workdir / "bundle"
-        for path, content in bundle_files(run.records, mask=False).items():
-            (outdir / path).parent.mkdir(parents=True, exist_ok=True)
-            if path.endswith(PROMETHEUS_CLIENT_FILE):  # it names the password file by its path in the container
-                content = content.replace("/etc/monstack", str(outdir / "prometheus"))
-            (outdir / path).write_text(content)
+        run = render_dev_bundle(live_config(dev_stack_config(), ports, bucket), SECRETS, outdir)
+        # The sidecar's client file names the password file by its path in the container.
+        for client_file in outdir.rglob(PROMETHEUS_CLIENT_FILE):
+            client_file.write_text(client_file.read_text().replace("/etc/monstack", str(outdir / "prometheus")))
         stack = ThanosStack(group=group, workdir=workdir, bucket=bucket, run=run, ports=ports)
 
         prom_config = outdir / "prometheus"
