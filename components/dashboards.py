@@ -24,7 +24,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.services import PACKAGE
-from config.settings import ExternalGrafana, GrafanaTeam
+from config.grafana_settings import ExternalGrafana, GrafanaTeam
 from content.dashboards import DashboardFile
 from content.dashboards.common import FOLDERS
 

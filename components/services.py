@@ -10,7 +10,7 @@ from typing import Optional
 import pulumi
 
 from components.platforms import Platform
-from content.plan import ServicePlan
+from content.service_plan import ServicePlan
 
 PACKAGE = "monstack"
 

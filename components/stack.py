@@ -15,8 +15,8 @@ from components.platforms.kubernetes import KubernetesPlatform
 from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus, Thanos
 from config.loader import LoadedSettings
 from content import grafana, thanos
-from content.plan import build_plan
 from content.topology import Topology
+from content.validation import ValidatedStack
 
 # One implementation of the Platform protocol per value of the `platform` setting.
 PLATFORMS = {"docker": DockerPlatform, "kubernetes": KubernetesPlatform}
@@ -24,8 +24,9 @@ PLATFORMS = {"docker": DockerPlatform, "kubernetes": KubernetesPlatform}
 
 @dataclass(frozen=True)
 class MonitoringStackArgs:
-    loaded: LoadedSettings
-    """Validated settings of the stack, with where each secret comes from."""
+    validated: ValidatedStack
+    """Validated settings of the stack, where each secret comes from, and the plan built from
+    them (content.validation builds it once; the components deploy that very plan)."""
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -39,11 +40,10 @@ class MonitoringStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:monitoring:MonitoringStack", name, None, opts)
-        loaded = args.loaded
+        loaded, plan = args.validated.loaded, args.validated.plan
         settings = loaded.settings
         for warning in loaded.warnings:
             pulumi.log.warn(warning.render(loaded.project), resource=self)
-        plan = build_plan(settings, salt_seed=f"{loaded.project}/{loaded.stack}/{settings.web_user}")
         secrets = self._secrets(name, loaded)
         platform: Platform = PLATFORMS[settings.platform](name, settings, plan=plan, parent=self)
 

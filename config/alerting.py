@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any
 
 from config.errors import _ABSENT, Problem, set_command
-from config.settings import Alerting, Receiver
+from config.receivers import Alerting, Receiver
 
 # Per receiver type: (field, what it is, example). `credential` names a secret config key.
 NEEDED: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -93,7 +93,7 @@ def _name_problem(stack: str, key: str, value: str, kind: str, names: list[str],
     )
 
 
-def _reference_problems(alerting: Alerting, labels: Optional[set[str]], stack: str) -> Iterator[Problem]:
+def _reference_problems(alerting: Alerting, stack: str) -> Iterator[Problem]:
     routing = alerting.routing
     receivers = [r.name for r in alerting.receivers]
     add_receiver = "add a receiver of that name to alerting.receivers (README: 'Add a receiver')"
@@ -120,19 +120,6 @@ def _reference_problems(alerting: Alerting, labels: Optional[set[str]], stack: s
         if name not in intervals:
             yield _name_problem(stack, key, name, "mute time interval", intervals, add_interval)
 
-    for i, route in enumerate(alerting.routes if labels is not None else ()):
-        for label in sorted(route.match):
-            if label not in labels:
-                near = difflib.get_close_matches(label, sorted(labels), n=1)
-                yield Problem(
-                    f"alerting.routes[{i}].match.{label}", route.match[label],
-                    f"no alert of this stack carries label {label!r}, so the route would never match; "
-                    f"labels routes can match: {', '.join(sorted(labels))} (add your own with applications[].labels "
-                    "or alertOverrides[].labels)",
-                    f"pulumi config rm --path 'alerting.routes[{i}].match.{label}' --stack {stack}"
-                    + (f", then set 'alerting.routes[{i}].match.{near[0]}' instead" if near else ""),
-                )
-
     switch = routing.dead_mans_switch
     if switch:
         users = [f"routing.{sev}" for sev in ("critical", "warning") if (getattr(routing, sev) or routing.default) == switch]
@@ -147,7 +134,30 @@ def _reference_problems(alerting: Alerting, labels: Optional[set[str]], stack: s
             )
 
 
-def alerting_problems(alerting: Alerting, labels: Optional[set[str]], stack: str) -> list[Problem]:
-    """Every problem of `alerting`. `labels` are the label names routes may match (None when the
-    rest of the stack did not validate: then matcher labels are not checked yet)."""
-    return [*_receiver_problems(alerting, stack), *_reference_problems(alerting, labels, stack)]
+def alerting_problems(alerting: Alerting, stack: str) -> list[Problem]:
+    """Every problem of `alerting` on its own: credentials, and names routes use."""
+    return [*_receiver_problems(alerting, stack), *_reference_problems(alerting, stack)]
+
+
+def matcher_label_problems(alerting: Alerting, labels: set[str], stack: str) -> list[Problem]:
+    """Route matchers on labels no alert of the stack carries (such a route never matches).
+    `labels` come from the generated content (content.routing.routable_labels), hence a
+    check of its own that content.checks runs once the stack's content is built."""
+    return list(_label_problems(alerting, labels, stack))
+
+
+def _label_problems(alerting: Alerting, labels: set[str], stack: str) -> Iterator[Problem]:
+    for i, route in enumerate(alerting.routes):
+        for label in sorted(route.match):
+            if label not in labels:
+                near = difflib.get_close_matches(label, sorted(labels), n=1)
+                yield Problem(
+                    f"alerting.routes[{i}].match.{label}", route.match[label],
+                    f"no alert of this stack carries label {label!r}, so the route would never match; "
+                    f"labels routes can match: {', '.join(sorted(labels))} (add your own with applications[].labels "
+                    "or alertOverrides[].labels)",
+                    f"pulumi config rm --path 'alerting.routes[{i}].match.{label}' --stack {stack}"
+                    + (f", then set 'alerting.routes[{i}].match.{near[0]}' instead" if near else ""),
+                )
+
+

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.errors import _ABSENT, Problem, set_command
-from config.settings import Settings
-from content.topology import Topology
+from config.grafana_settings import GrafanaSettings
 
 # What the digest of secrets is keyed with (components.platforms.digest): it must not be guessable.
 SECRET_KEY = "grafanaSecretKey"
@@ -21,8 +20,8 @@ SECRET_KEY_MIN_LENGTH = 32
 _EXTERNAL_EXAMPLE = {"url": "https://grafana.example.com", "credential": "grafanaApiToken"}
 
 
-def grafana_problems(settings: Settings, raw: dict[str, Any], secret_keys: set[str], stack: str) -> list[Problem]:
-    grafana = settings.grafana
+def grafana_problems(grafana: GrafanaSettings, raw: dict[str, Any], secret_keys: set[str], stack: str) -> list[Problem]:
+    """The grafana block's own checks (where the external Grafana points: content.checks)."""
     external = grafana.external
     block = raw.get("grafana") if isinstance(raw.get("grafana"), dict) else {}
     problems: list[Problem] = []
@@ -60,32 +59,7 @@ def grafana_problems(settings: Settings, raw: dict[str, Any], secret_keys: set[s
                 fix=f"{set_command(stack, f'grafana.teams[{i}].name', team.name + '-2')}, or merge the two teams",
             ))
         seen.setdefault(team.name, i)
-    if grafana.manage_by_api and external is not None:
-        problems += _external_problems(settings, stack)
     problems += _secret_key_problems(raw, secret_keys, stack)
-    return problems
-
-
-def _external_problems(settings: Settings, stack: str) -> list[Problem]:
-    external = settings.grafana.external
-    assert external is not None
-    topology = Topology(settings)
-    own = topology.external_url("grafana")
-    problems: list[Problem] = []
-    if external.url.rstrip("/") == own.rstrip("/") or external.url.startswith(own.rstrip("/") + "/"):
-        problems.append(Problem(
-            key="grafana.external.url", value=external.url,
-            message=f"is this stack's own Grafana ({own}), which provisions its dashboards from files; it cannot "
-                    "also be managed by this stack's API calls (they would need it running before it is created)",
-            fix=f"{set_command(stack, 'grafana.manageByApi', 'false')}, or name a Grafana run apart from this stack",
-        ))
-    if external.prometheus_url is None and settings.exposure.mode == "localhost":
-        problems.append(Problem(
-            key="grafana.external.prometheusUrl", value=_ABSENT,
-            message=f"exposure.mode localhost serves Prometheus at {topology.external_url('prometheus')}, which "
-                    "only this machine (or a port-forward) reaches; an external Grafana needs an address it can reach",
-            fix=set_command(stack, "grafana.external.prometheusUrl", "https://prometheus.example.com"),
-        ))
     return problems
 
 

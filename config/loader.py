@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -18,17 +18,10 @@ from pydantic import ValidationError
 from config.alerting import alerting_problems
 from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
 from config.grafana import grafana_problems
-from config.settings import (
-    HEADROOM_MIN_GB,
-    PROTECTED_ENVIRONMENTS,
-    SECRET_KEYS,
-    VOLUME_HEADROOM,
-    Alerting,
-    Settings,
-    prometheus_volume_floor,
-)
+from config.prometheus import HEADROOM_MIN_GB, VOLUME_HEADROOM, prometheus_volume_floor
+from config.receivers import Alerting
+from config.settings import PROTECTED_ENVIRONMENTS, SECRET_KEYS, Settings
 from config.units import size_bytes
-from content.routing import routable_labels
 
 
 @dataclass(frozen=True)
@@ -93,32 +86,50 @@ def _referenced_secrets(data: Any) -> set[str]:
     return found
 
 
-def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: str) -> LoadedSettings:
-    """Validate a stack's raw config (key -> decoded value) without touching Pulumi, so that tests
-    and the preview exercise exactly the checks `pulumi up` runs. Unknown keys reach the model,
-    which rejects them with the nearest valid names."""
-    model_keys = {f.alias or n for n, f in Settings.model_fields.items()}
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the config's own checks: the settings (None when they did not validate),
+    where each secret comes from, and every problem found."""
+
+    settings: Optional[Settings]
+    secrets: dict[str, SecretSource]
+    problems: tuple[Problem, ...]
+
+
+def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: str,
+             model: type[Settings] = Settings) -> LoadedSettings:
+    """The settings of a stack's raw config (key -> decoded value), or SettingsError with every
+    problem the config's own checks find. Touches no Pulumi API, so tests and the preview run
+    exactly the checks `pulumi up` runs. `model` is the stack's schema (the program's adds one
+    `exporters` field per integration: content.validation)."""
+    checked = check(raw, secret_keys, stack, model)
+    if checked.problems:
+        raise SettingsError(project, stack, list(checked.problems))
+    assert checked.settings is not None
+    return LoadedSettings(settings=checked.settings, secrets=checked.secrets, project=project, stack=stack)
+
+
+def check(raw: dict[str, Any], secret_keys: set[str], stack: str, model: type[Settings] = Settings) -> Checked:
+    """Every problem of the config on its own (shape, types, cross-field rules, secrets), without
+    raising, so that a caller can add the checks that need the generated content and report
+    all of them at once. Unknown keys reach the model, which rejects them with the nearest
+    valid names."""
+    model_keys = {f.alias or n for n, f in model.model_fields.items()}
     possible_secrets = set(SECRET_KEYS) | _referenced_secrets(raw)
     data = {k: v for k, v in raw.items() if k not in possible_secrets or k in model_keys}
     problems: list[Problem] = []
     settings = None
     try:
-        settings = Settings.model_validate(data)
+        settings = model.model_validate(data)
     except ValidationError as error:
-        problems += problems_from_validation(error, data, Settings, stack)
+        problems += problems_from_validation(error, data, model, stack)
         problems += _alerting_alone(data, stack)
 
     secrets: dict[str, SecretSource] = {}
-    warnings: tuple[Problem, ...] = ()
     if settings is not None:
-        problems += _image_problems(settings, stack)
-        problems += _plan_problems(settings, stack)
         problems += _platform_problems(settings, raw, stack)
-        problems += alerting_problems(settings.alerting, routable_labels(settings), stack)
-        problems += grafana_problems(settings, raw, secret_keys, stack)
-        capacity = _capacity_problems(settings, stack)
-        problems += [p for level, p in capacity if level == "error"]
-        warnings = tuple(p for level, p in capacity if level == "warning")
+        problems += alerting_problems(settings.alerting, stack)
+        problems += grafana_problems(settings.grafana, raw, secret_keys, stack)
         protected = settings.environment in PROTECTED_ENVIRONMENTS
         for key, purpose in sorted(settings.secret_references().items()):
             present = key in raw
@@ -140,18 +151,7 @@ def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: st
                     + (f" in {settings.environment}" if protected else " (or set generateSecrets: true in dev)"),
                     fix=set_command(stack, key, "<value>", secret=True),
                 ))
-    if problems:
-        raise SettingsError(project, stack, problems)
-    assert settings is not None
-    return LoadedSettings(settings=settings, secrets=secrets, project=project, stack=stack, warnings=warnings)
-
-
-def _capacity_problems(settings: Settings, stack: str) -> list[tuple[str, Problem]]:
-    """(level, problem) of the memory limit against the expected series (content.capacity)."""
-    from content.capacity import EXPECTED_KEY, check_capacity
-
-    return [(f.level, Problem(key=EXPECTED_KEY, value=settings.prometheus.expected_series, message=f.message, fix=f.fix))
-            for f in check_capacity(settings.prometheus, stack)]
+    return Checked(settings=settings, secrets=secrets, problems=tuple(problems))
 
 
 def _alerting_alone(data: dict[str, Any], stack: str) -> list[Problem]:
@@ -161,66 +161,12 @@ def _alerting_alone(data: dict[str, Any], stack: str) -> list[Problem]:
         alerting = Alerting.model_validate(data.get("alerting"))
     except ValidationError:
         return []  # already reported, with its keys, by the whole model's validation
-    return alerting_problems(alerting, None, stack)
-
-
-def _image_problems(settings: Settings, stack: str) -> list[Problem]:
-    from content.images import UPSTREAM
-
-    return [
-        Problem(
-            key=f"images.overrides.{name}", value=ref,
-            message=f"no image is called {name!r}; images are: {', '.join(sorted(UPSTREAM))}",
-            fix=f"pulumi config rm --path 'images.overrides.{name}' --stack {stack}",
-        )
-        for name, ref in sorted(settings.images.overrides.items()) if name not in UPSTREAM
-    ]
-
-
-def _plan_problems(settings: Settings, stack: str) -> list[Problem]:
-    """Checks that need the generated content (built once, only when there is something to
-    check): overrides must name generated rules, target overrides must name scraped targets
-    (a typo would otherwise leave the real rule or target in place, silently)."""
-    if not settings.alert_overrides and not settings.target_overrides and not settings.prometheus.job_limits:
-        return []
-    from content.overrides import check_overrides
-    from content.plan import build_plan
-    from content.topology import INTERNAL_PORTS, Topology
-
-    plan = build_plan(settings, salt_seed="")
-    problems = [
-        Problem(
-            key=f"alertOverrides[{p.index}].{p.field}",
-            value=getattr(settings.alert_overrides[p.index], p.field.replace("for", "for_")),
-            message=p.message,
-            fix=set_command(stack, f"alertOverrides[{p.index}].{p.field}", p.suggestion) if p.suggestion is not None
-            else f"correct alertOverrides[{p.index}] in Pulumi.{stack}.yaml (README: 'Override an alert')",
-        )
-        for p in check_overrides(plan.generated_rule_groups, settings.alert_overrides)
-    ]
-    known = {t for job in plan.jobs for t in job.targets} | {job.probe_via for job in plan.jobs if job.probe_via}
-    known |= {f"{host}:{INTERNAL_PORTS['alertmanager']}" for host in Topology(settings).instances("alertmanager")}
-    problems += [
-        Problem(key=f"targetOverrides.{address}", value=address,
-                message=f"no scrape target is {address}; targets are: {', '.join(sorted(known))}",
-                fix=f"pulumi config rm --path 'targetOverrides.{address}' --stack {stack}")
-        for address in sorted(settings.target_overrides) if address not in known
-    ]
-    job_names = sorted(job.name for job in plan.jobs)
-    problems += [
-        Problem(key=f"prometheus.jobLimits.{job}", value=job,
-                message=f"no scrape job is called {job!r}; jobs are: {', '.join(job_names)}",
-                fix=f"pulumi config rm --path 'prometheus.jobLimits.{job}' --stack {stack}")
-        for job in sorted(settings.prometheus.job_limits) if job not in job_names
-    ]
-    return problems
+    return alerting_problems(alerting, stack)
 
 
 def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> list[Problem]:
     """Settings that only make sense on one platform, or that the chosen platform needs.
     A key set but ignored would mislead, so each is an error with its key and fix."""
-    from content.integrations import EXPORTERS
-
     problems: list[Problem] = []
 
     def problem(key: str, message: str, fix: str) -> None:
@@ -229,11 +175,6 @@ def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> l
             current = current.get(part, _ABSENT) if isinstance(current, dict) else _ABSENT
         problems.append(Problem(key=key, value=current, message=message, fix=fix))
 
-    for exporter in EXPORTERS:
-        if exporter.enabled_in_config(settings) and settings.platform not in exporter.platforms:
-            problem(f"exporters.{exporter.key}.enabled", f"the {exporter.key} integration does not run on "
-                    f"{settings.platform}: {exporter.platform_note}",
-                    f"pulumi config set --path 'exporters.{exporter.key}.enabled' false --stack {stack}")
     if settings.platform == "docker":
         if settings.kubernetes is not None:
             problem("kubernetes", "the kubernetes block only applies to platform: kubernetes",
@@ -286,11 +227,12 @@ def _platform_problems(settings: Settings, raw: dict[str, Any], stack: str) -> l
     return problems
 
 
-def load() -> LoadedSettings:
-    """Settings of the running stack, or SettingsError listing every problem."""
+def running_stack() -> tuple[dict[str, Any], set[str], str, str]:
+    """The running stack's raw config, its secret keys, project and stack name (what `validate`
+    and content.validation take)."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     secret_keys = {k[len(project) + 1:] for k in all_secret_keys() if k.startswith(project + ":")}
-    return validate(raw_config(project), secret_keys, project, stack)
+    return raw_config(project), secret_keys, project, stack
 
 
 def all_secret_keys() -> set[str]:

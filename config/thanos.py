@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, Field, model_validator
 
 from config.errors import _ABSENT, FieldIssue, FieldIssuesError
-from config.settings import Duration, Model, Resources, SecretKey, Size
+from config.fields import Duration, Model, Resources, SecretKey, Size
 from config.units import duration_seconds
 
 # Thanos downsamples raw blocks older than 40 hours into 5m resolution, and 5m blocks older

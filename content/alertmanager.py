@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from config.settings import Alerting, AlertmanagerSettings, Receiver
+from config.prometheus import AlertmanagerSettings
+from config.receivers import Alerting, Receiver
 from content import routing
-from content.integrations.base import CONFIG_DIR
 from content.topology import Topology
+from content.workload import CONFIG_DIR
 from content.yamlio import dump
 
 DATA_DIR = "/alertmanager"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from config.settings import Application, CustomAlert, ErrorRatioAlerts, LatencyAlerts, Levels, Threshold
+from config.applications import Application, CustomAlert, ErrorRatioAlerts, LatencyAlerts, Levels, Threshold
 from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of, target_down
 from content.scrape import ScrapeJob
 

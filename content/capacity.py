@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from config.settings import PrometheusSettings
+from config.prometheus import PrometheusSettings
 from config.units import size_bytes
 
 # Measured by scripts/benchmark-cardinality with Prometheus 3.16.0 and prod's flags (2026-11-30,

@@ -7,10 +7,10 @@ from typing import Any
 
 from config.settings import Settings
 from content.dashboards import DASHBOARDS_DIR
-from content.integrations.base import CONFIG_DIR
 from content.thanos import query_url as thanos_query_url
 from content.topology import Topology
 from content.web import TLS_CA_FILE
+from content.workload import CONFIG_DIR
 from content.yamlio import dump
 
 DATASOURCE_UID = "prometheus"

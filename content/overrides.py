@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Optional
 
-from config.settings import AlertOverride
+from config.overrides import AlertOverride
 from config.thresholds import range_problem, stricter_problem, stricter_than
 from content.rules import Alert, RuleGroup
 

@@ -5,171 +5,25 @@ platform; the offline preview and the tests read the same plan through the progr
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
-from config.settings import Resources, Settings
+from config.settings import Settings
 from content import alertmanager, application, grafana, prometheus, routing, self_monitoring, thanos_rules
 from content import thanos as thanos_plan
-from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
-from content.dashboards.common import StackFacts
-from content.images import image_ref
-from content.integrations import EXPORTERS
-from content.integrations.base import CONFIG_DIR, AccessRule, Egress, HostAccess
+from content.dashboards import IntegrationJobs, Urls, build_dashboards
+from content.dashboards import thanos as thanos_dashboards
+from content.dashboards.common import Board, Context, StackFacts
+from content.images import core_image, image_ref
+from content.integrations import INTEGRATIONS
 from content.overrides import apply_overrides
 from content.rules import Alert, RuleGroup, render_rule_file
 from content.scrape import ScrapeJob
+from content.service_plan import Probe, SecretFile, ServicePlan, Sidecar, StackPlan
 from content.topology import INTERNAL_PORTS, Topology
 from content.web import TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, bcrypt_hash, web_config
-
-
-@dataclass(frozen=True)
-class SecretFile:
-    """A file made of secrets: `render(*values)` gets the plain values of `keys`, inside a
-    Pulumi apply, so the file stays a secret end to end."""
-
-    path: str  # relative to CONFIG_DIR
-    keys: tuple[str, ...]
-    render: Callable[..., str]
-    # For an external secret store that renders the file itself (External Secrets Operator's
-    # Go templates): called with one template expression per key, e.g. ".webPassword". By
-    # default `render` is given `{{ .key }}` for each key, right for files that embed values.
-    template: Optional[Callable[..., str]] = None
-
-    def store_template(self) -> str:
-        """The file as a template of the store's values: the secret itself never passes here."""
-        refs = [f".{key}" for key in self.keys]
-        if self.template:
-            return self.template(*refs)
-        return self.render(*(f"{{{{ {ref} }}}}" for ref in refs))
-
-
-@dataclass(frozen=True)
-class Probe:
-    """How to tell a service is alive: an HTTP path on its port, behind basic auth where the
-    service has it. Docker runs `command()` inside the container (when the image has sh and
-    wget); Kubernetes asks with httpGet, or runs `command()` where a password is needed, so
-    the password stays in its file and out of the pod spec."""
-
-    port: int
-    path: str
-    ready_path: Optional[str] = None  # readiness differs from liveness (Prometheus replays its WAL)
-    scheme: str = "http"
-    basic_auth_user: Optional[str] = None  # password read from secrets/web-password at run time
-    in_image: bool = True
-
-    def command(self, path: Optional[str] = None) -> tuple[str, ...]:
-        path = path or self.path
-        if not self.basic_auth_user:
-            return ("CMD", "wget", "-q", "-O", "/dev/null", f"{self.scheme}://127.0.0.1:{self.port}{path}")
-        # Over TLS it skips verification: it talks to its own process on loopback, not to the certificate's name.
-        header = (f'Authorization: Basic $(printf "%s:%s" "{self.basic_auth_user}" '
-                  f'"$(cat {CONFIG_DIR}/secrets/web-password)" | base64)')
-        insecure = "--no-check-certificate " if self.scheme == "https" else ""
-        url = f"{self.scheme}://127.0.0.1:{self.port}{path}"
-        return ("CMD-SHELL", f"wget -q {insecure}-O /dev/null --header \"{header}\" {url} || exit 1")
-
-
-@dataclass(frozen=True)
-class Sidecar:
-    """A second container of a service's workload (Thanos' sidecar beside Prometheus). It
-    shares the service's network (localhost), config directory and data volume: a container
-    of the pod on Kubernetes, a container in the service container's network namespace on
-    Docker. Its files are the service's."""
-
-    name: str
-    image: str
-    port: int  # its HTTP port (probes, metrics), named `port_name`
-    port_name: str
-    args: tuple[str, ...]
-    probe: Probe
-    resources: Resources
-    extra_ports: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class ServicePlan:
-    name: str  # workload name and address on the platform network
-    bundle_dir: str  # where the preview writes its files
-    image: str
-    port: int
-    args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # relative to CONFIG_DIR
-    secret_files: tuple[SecretFile, ...] = ()
-    secret_env: dict[str, str] = field(default_factory=dict)  # variable -> secret key
-    # Variables the platform fills with facts of the running replica (Kubernetes downward API
-    # field paths, e.g. status.podIP); only replicated services need them.
-    instance_env: dict[str, str] = field(default_factory=dict)
-    data_path: Optional[str] = None  # persistent volume mounted here
-    user: Optional[str] = "65534:65534"
-    probe: Optional[Probe] = None
-    host_access: Optional[HostAccess] = None
-    read_only_root: bool = True
-    publish: Optional[tuple[str, int]] = None
-    resources: Resources = Resources()
-    tmpfs: tuple[str, ...] = ()
-    # Directories of `files` whose sub-directories travel apart: Grafana's dashboards/, one per
-    # folder (Kubernetes: a ConfigMap each, see components/platforms/kube/bundles.py).
-    split_dirs: tuple[str, ...] = ()
-    volume_size: Optional[str] = None  # of the data volume, where the platform sizes volumes
-    replicas: int = 1
-    peer_port: Optional[int] = None  # replicas gossip with each other on this port
-    ui: bool = False  # users reach it through the exposure (ports or the proxy)
-    clients: tuple[str, ...] = ()  # other services of the stack that connect to its port
-    egress: Egress = Egress()
-    cluster_access: tuple[AccessRule, ...] = ()  # permissions on the cluster's API (Kubernetes)
-    # Each replica keeps its own state (a TSDB, silences): one volume per replica (a StatefulSet).
-    # Otherwise the data volume is the one state of a single instance (Grafana's database).
-    data_per_replica: bool = False
-    # Its configuration reads the service account's token and the cluster CA as files under
-    # SERVICE_ACCOUNT_DIR (Prometheus' scrapes of the API server and kubelets).
-    token_files: bool = False
-    # Named ports beyond `port` (named `port_name`), e.g. Thanos' gRPC StoreAPI.
-    extra_ports: tuple[tuple[str, int], ...] = ()
-    port_name: str = "http"
-    sidecars: tuple[Sidecar, ...] = ()
-    # Volumes several services mount (Docker named volumes): (name, mount path), e.g. a
-    # FILESYSTEM bucket that sidecar, store gateway and compactor share.
-    shared_volumes: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def all_ports(self) -> tuple[tuple[str, int], ...]:
-        """Every port the workload listens on, its sidecars' included (Services, policies)."""
-        return ((self.port_name, self.port), *self.extra_ports,
-                *(p for s in self.sidecars for p in ((s.port_name, s.port), *s.extra_ports)))
-
-    def sidecar_plan(self, sidecar: Sidecar) -> ServicePlan:
-        """The sidecar's container as a plan of its own: the service's files, user and
-        volumes, its own image, arguments, ports, probe and limits."""
-        return dataclasses.replace(
-            self, name=sidecar.name, image=sidecar.image, port=sidecar.port, port_name=sidecar.port_name,
-            args=sidecar.args, probe=sidecar.probe, resources=sidecar.resources, extra_ports=sidecar.extra_ports,
-            env={}, secret_env={}, instance_env={}, sidecars=(), peer_port=None, publish=None, tmpfs=(),
-            host_access=None)
-
-    @property
-    def health(self) -> Optional[tuple[str, ...]]:
-        """The check run inside the container, where its image can run it."""
-        return self.probe.command() if self.probe and self.probe.in_image else None
-
-
-@dataclass(frozen=True)
-class StackPlan:
-    services: tuple[ServicePlan, ...]
-    jobs: tuple[ScrapeJob, ...]
-    rule_groups: dict[str, list[RuleGroup]]  # rule file name -> groups, overrides applied
-    generated_rule_groups: dict[str, list[RuleGroup]]  # before the stack's overrides
-    # Every dashboard: provisioning files of the stack's Grafana, and with `grafana.manageByApi`
-    # the same JSON through the API of an external Grafana.
-    dashboards: tuple[DashboardFile, ...] = ()
-
-    def service(self, name: str) -> ServicePlan:
-        return next(s for s in self.services if s.name == name)
-
-
+from content.workload import CONFIG_DIR, AccessRule, Egress
 
 
 def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
@@ -188,53 +42,24 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services: list[ServicePlan] = []
     jobs: list[ScrapeJob] = []
     rule_groups: dict[str, list[RuleGroup]] = {}
-    exporter_jobs_by_key: dict[str, list[ScrapeJob]] = {}
+    jobs_by_integration: dict[str, tuple[list[ScrapeJob], Callable[[Context], list[Board]]]] = {}
 
     k8s = settings.kubernetes_settings
     prometheus_access: tuple[AccessRule, ...] = ()
-    for exporter in EXPORTERS:
-        if not exporter.enabled(settings):
-            continue
-        own = exporter.settings(settings)
-        prometheus_access += exporter.prometheus_access
-        exporter_jobs = exporter.scrape_jobs(own, topo)
-        jobs += exporter_jobs
-        if exporter_jobs:
-            rule_groups[f"{exporter.key}.yml"] = exporter.rule_groups(own, exporter_jobs)
-        exporter_jobs_by_key[exporter.key] = exporter_jobs
-        if not exporter.runs_workload:
-            continue  # scrape-only: the exporter runs elsewhere (a Windows host, a broker's plugin)
-        password_key = exporter.password_key(own)
-        secret_files: tuple[SecretFile, ...] = ()
-        secret_env: dict[str, str] = {}
-        if password_key:
-            if exporter.secret_env:
-                secret_env = {exporter.secret_env: password_key}
-            else:
-                for path in exporter.secret_files(own, "").keys():
-                    secret_files += (SecretFile(
-                        path, (password_key,),
-                        lambda pw, exporter=exporter, own=own, path=path: exporter.secret_files(own, pw)[path],
-                    ),)
-        services.append(ServicePlan(
-            name=exporter.service,
-            bundle_dir=f"exporters/{exporter.key}",
-            image=image_ref(exporter.image, settings.images),
-            port=exporter.port,
-            args=tuple(exporter.args(own)),
-            env=exporter.env(own),
-            files=exporter.files(own),
-            secret_files=secret_files,
-            secret_env=secret_env,
-            user=exporter.user,
-            probe=Probe(exporter.port, exporter.health_path or exporter.metrics_path, in_image=exporter.has_wget),
-            host_access=exporter.host_access,
-            read_only_root=exporter.read_only_root,
-            resources=own.resources or settings.exporter_resources,
-            clients=("prometheus",),
-            egress=exporter.egress_for(own),
-            cluster_access=exporter.cluster_access,
-        ))
+    for integration in INTEGRATIONS:
+        if not (integration.wanted(settings.exporters) and integration.runs_on(settings.platform)):
+            continue  # off, or on a platform it does not run on (content.checks reports that)
+        own = integration.settings_of(settings.exporters)
+        assert own is not None
+        prometheus_access += integration.prometheus_access
+        integration_jobs = integration.scrape_jobs(own, topo)
+        jobs += integration_jobs
+        if integration_jobs:
+            rule_groups[f"{integration.key}.yml"] = integration.rule_groups(own, integration_jobs)
+        jobs_by_integration[integration.key] = (integration_jobs, integration.dashboards)
+        if integration.runs_workload:  # scrape-only ones run elsewhere (a Windows host, a broker's plugin)
+            image = image_ref(integration.image_key, integration.image or "", settings.images)
+            services.append(integration.service_plan(own, image, settings.exporter_resources))
 
     for app in settings.applications:
         job = application.scrape_job(app)
@@ -247,13 +72,13 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     thanos_jobs = thanos_plan.scrape_jobs(topo, web_user, prometheus.WEB_PASSWORD_FILE) if thanos else []
     if thanos:
         rule_groups["thanos.yml"] = thanos_rules.rule_groups(thanos_jobs, thanos.block_duration)
-        exporter_jobs_by_key["thanos"] = thanos_jobs
+        jobs_by_integration["thanos"] = (thanos_jobs, thanos_dashboards.dashboards)
     generated_rule_groups, rule_groups = rule_groups, apply_overrides(rule_groups, settings.alert_overrides)
     # `service` and `host` target labels: what routes group and match on, and what host-down inhibits.
     all_jobs = [routing.with_target_labels(job, topo.stack_host) for job in platform_jobs + thanos_jobs + jobs]
     # Dashboards link the runbooks of the alerts the stack really deploys (after overrides).
-    integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])))
-                    for key, found in exporter_jobs_by_key.items()]
+    integrations = [IntegrationJobs(key, tuple(found), _alerts(rule_groups.get(f"{key}.yml", [])), make)
+                    for key, (found, make) in jobs_by_integration.items()]
     app_dashboards = [(app, application.scrape_job(app), _alerts(rule_groups[f"app-{app.name}.yml"]))
                       for app in settings.applications]
     facts = StackFacts(environment=settings.environment, cluster=settings.cluster,
@@ -283,7 +108,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services.append(ServicePlan(
         name="prometheus",
         bundle_dir="prometheus",
-        image=image_ref("prometheus", settings.images),
+        image=core_image("prometheus", settings.images),
         port=INTERNAL_PORTS["prometheus"],
         args=tuple(prometheus.prometheus_args(settings.prometheus, settings.log_level, topo))
         + (tuple(thanos_plan.prometheus_args(thanos, prometheus.DATA_DIR)) if thanos else ()),
@@ -328,7 +153,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services.append(ServicePlan(
         name="alertmanager",
         bundle_dir="alertmanager",
-        image=image_ref("alertmanager", settings.images),
+        image=core_image("alertmanager", settings.images),
         port=INTERNAL_PORTS["alertmanager"],
         args=tuple(alertmanager.alertmanager_args(settings.log_level, topo)),
         instance_env=alertmanager.cluster_env(topo),
@@ -354,7 +179,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
     services.append(ServicePlan(
         name="grafana",
         bundle_dir="grafana",
-        image=image_ref("grafana", settings.images),
+        image=core_image("grafana", settings.images),
         port=INTERNAL_PORTS["grafana"],
         env=grafana.grafana_env(settings, topo),
         files={
@@ -399,7 +224,7 @@ def _scale_out(settings: Settings, topo: Topology, web_password: SecretFile, sal
     if thanos is None:
         return None
     web_user, log_level, storage = settings.web_user, settings.log_level, thanos.object_storage
-    image = image_ref("thanos", settings.images)
+    image = core_image("thanos", settings.images)
     # The bcrypt hash without TLS: Thanos' listeners have basic auth only (content/thanos.py says why).
     web_yml = SecretFile(thanos_plan.WEB_CONFIG_FILE, ("webPassword",),
                          lambda pw: web_config(web_user, bcrypt_hash(pw, salt_seed)),

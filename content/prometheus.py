@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from config.settings import PrometheusSettings, ScrapeLimits
+from config.prometheus import PrometheusSettings, ScrapeLimits
 from config.units import size_bytes
-from content.integrations.base import CONFIG_DIR
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
 from content.web import TLS_CA_FILE
+from content.workload import CONFIG_DIR
 from content.yamlio import dump
 
 DATA_DIR = "/prometheus"

@@ -39,7 +39,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from config.settings import WEEKDAYS, Alerting, AlertmanagerSettings, MuteTimeInterval, Routing, Settings
+from config.applications import Application
+from config.overrides import AlertOverride
+from config.prometheus import AlertmanagerSettings
+from config.receivers import WEEKDAYS, Alerting, MuteTimeInterval, Routing
 from content.scrape import ScrapeJob
 
 GROUP_BY = ["alertname", "cluster", "environment", "service"]
@@ -54,10 +57,10 @@ ROUTING_LABELS = ("alertname", "severity", "cluster", "environment", "job", "ins
 CRITICAL_HIDES_WARNING_EQUAL = ["alertname", "cluster", "environment", "instance", "mountpoint", "device"]
 
 
-def routable_labels(settings: Settings) -> set[str]:
+def routable_labels(applications: Sequence[Application], overrides: Sequence[AlertOverride]) -> set[str]:
     """Label names a route may match: those monstack guarantees and those the stack adds."""
-    own = {name for app in settings.applications for name in app.labels}
-    own |= {name for override in settings.alert_overrides for name in override.labels}
+    own = {name for app in applications for name in app.labels}
+    own |= {name for override in overrides for name in override.labels}
     return set(ROUTING_LABELS) | own
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from config.thanos import ObjectStorage, ThanosSettings
 from config.units import duration_seconds
-from content.integrations.base import CONFIG_DIR, AccessRule
 from content.scrape import ScrapeJob
 from content.topology import INTERNAL_PORTS, Topology
+from content.workload import CONFIG_DIR, AccessRule
 from content.yamlio import dump
 
 GRPC_PORT = 10901

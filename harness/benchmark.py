@@ -32,8 +32,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from config.loader import _decode, validate
+from config.loader import _decode
 from content.plan import build_plan
+from content.validation import validate
 from harness.preview import bundle_files
 from harness.program import PROJECT, PROJECT_DIR, run_program, shutdown
 from harness.stackfile import StackConfig, fill_missing_secrets, read_stack_file

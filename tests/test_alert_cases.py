@@ -11,24 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import validate
 from content.alert_tests import cases, promtool_test_file
 from content.plan import build_plan
 from content.rules import Alert, Recording, RuleGroup
+from content.validation import validate
 from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw
+from tests.matrix import EXAMPLE_SECRETS, with_every_integration
 from tests.promql_reads import matches, reads, rendered_expr, selectors
-from tests.test_exporters import PASSWORDS, all_exporters
 
 pytestmark = pytest.mark.tools
 
 
 def plan_for(stack: str, **changes):
     raw = stack_raw(stack)
-    raw["exporters"] = all_exporters(raw.get("platform", "docker"))
-    raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
+    raw = with_every_integration(raw)
     raw.update(changes)
-    settings = validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings
+    settings = validate(raw, set(secret_keys_of(stack)) | set(EXAMPLE_SECRETS), "monstack", stack).settings
     return build_plan(settings, salt_seed="test")
 
 

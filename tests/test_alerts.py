@@ -11,7 +11,7 @@ import yaml
 from harness.preview import bundle_files
 from harness.program import run_program
 from tests.conftest import ROOT, STACKS, as_config, secret_keys_of, stack_raw
-from tests.test_exporters import PASSWORDS, all_exporters
+from tests.matrix import EXAMPLE_SECRETS, with_every_integration
 
 SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation")
 
@@ -22,9 +22,8 @@ def alerts():
     out = []
     for stack in STACKS:
         raw = stack_raw(stack)
-        raw["exporters"] = all_exporters(raw.get("platform", "docker"))
-        raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
-        run = run_program(stack, as_config(raw), secret_keys_of(stack) + PASSWORDS)
+        raw = with_every_integration(raw)
+        run = run_program(stack, as_config(raw), secret_keys_of(stack) + EXAMPLE_SECRETS)
         for path, content in bundle_files(run.records).items():
             if path.startswith("prometheus/rules/"):
                 for group in yaml.safe_load(content)["groups"]:

@@ -10,9 +10,8 @@ import subprocess
 import pytest
 import yaml
 
-import config.settings
+from config.fields import Model
 from config.promql import SELECTOR_STAND_IN, expression_problem
-from config.settings import Model
 from config.thresholds import KINDS, range_problem, stricter_problem
 from content.rules import Alert, Recording
 from tests.conftest import STACKS
@@ -48,7 +47,7 @@ def test_negative_application_thresholds_are_refused(raw_config, block, level, a
 
 
 def app_kind(block: str) -> str:
-    from config.settings import ErrorRatioAlerts, LatencyAlerts, QueueAlerts
+    from config.applications import ErrorRatioAlerts, LatencyAlerts, QueueAlerts
 
     return {"latency": LatencyAlerts, "queue": QueueAlerts, "errors": ErrorRatioAlerts}[block].THRESHOLD_KIND
 
@@ -97,7 +96,7 @@ def test_an_override_may_not_make_the_warning_stricter_than_the_critical(raw_con
 
 def problems_or_none(stack: str, raw: dict) -> dict[str, str]:
     from config.errors import SettingsError
-    from config.loader import validate
+    from content.validation import validate
     from tests.conftest import secret_keys_of
 
     try:
@@ -291,7 +290,12 @@ def test_a_problem_spanning_fields_names_the_field_to_change(raw_config, stack, 
 def test_no_model_validator_raises_a_bare_value_error():
     """Every check spanning fields goes through FieldIssuesError, so none can fall back to
     reporting at its parent key (new validators included)."""
-    models = [m for m in vars(config.settings).values() if inspect.isclass(m) and issubclass(m, Model)]
+    import content.validation  # noqa: F401  (every settings model: config's and the integrations')
+
+    def subclasses(model: type) -> set[type]:
+        return {model} | {sub for child in model.__subclasses__() for sub in subclasses(child)}
+
+    models = sorted(subclasses(Model), key=lambda m: m.__qualname__)
     checked = 0
     for model in models:
         for decorator in model.__pydantic_decorators__.model_validators.values():

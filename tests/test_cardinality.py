@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from config.loader import validate
 from config.units import size_bytes
 from content.capacity import EXPECTED_KEY, LIMIT_KEY, estimated_memory, series_capacity
+from content.validation import validate
 from harness.preview import bundle_files
 from tests.conftest import STACKS, secret_keys_of, stack_raw
 from tests.test_settings import problems

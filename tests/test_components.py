@@ -23,9 +23,9 @@ def stack_for():
         pulumi.runtime.set_mocks(mocks, project="monstack", stack=stack, preview=False, monitor=RecordingMonitor(mocks))
         # Imported after set_mocks, as Pulumi's testing guide requires.
         from components.stack import MonitoringStack, MonitoringStackArgs
-        from config.loader import load
+        from content.validation import load
 
-        return MonitoringStack("monitoring", MonitoringStackArgs(loaded=load()))
+        return MonitoringStack("monitoring", MonitoringStackArgs(validated=load()))
 
     return build
 

@@ -17,17 +17,30 @@ import yaml
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from config.loader import validate
-from content.dashboards import INTEGRATIONS, DashboardFile
-from content.dashboards.common import BUILTIN_VALUES, FOLDERS, MAX_UID, UID_PREFIX, VARIABLE, make_uid, render, runnable
+from content.dashboards import DashboardFile
+from content.dashboards.common import (
+    BUILTIN_VALUES,
+    FOLDERS,
+    MAX_UID,
+    UID_PREFIX,
+    VARIABLE,
+    Context,
+    StackFacts,
+    make_uid,
+    render,
+    runnable,
+)
+from content.integrations import INTEGRATIONS
 from content.plan import build_plan
+from content.topology import Topology
+from content.validation import validate
 from harness.tools import tool
 from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
-from tests.test_exporters import PASSWORDS, all_exporters
+from tests.matrix import EXAMPLE_SECRETS, with_every_integration
 
 
 def settings_of(raw: dict, stack: str):
-    return validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings
+    return validate(raw, set(secret_keys_of(stack)) | set(EXAMPLE_SECRETS), "monstack", stack).settings
 
 
 @cache
@@ -41,8 +54,7 @@ def full_dashboards() -> tuple[DashboardFile, ...]:
     cAdvisor's own dashboard)."""
     found: dict[str, DashboardFile] = {}
     for raw in (stack_raw("prod"), docker_variant(stack_raw("prod"))):
-        raw["exporters"] = all_exporters(raw.get("platform", "docker"))
-        raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
+        raw = with_every_integration(raw)
         for d in build_plan(settings_of(raw, "prod"), salt_seed="test").dashboards:
             found.setdefault(d.uid, d)
     return tuple(found.values())
@@ -228,10 +240,17 @@ def test_a_broken_query_fails_the_check(tmp_path):
     assert subprocess.run([tool("promtool"), "check", "rules", str(path)], capture_output=True).returncode != 0
 
 
-def test_registry_covers_every_exporter():
-    from content.integrations import EXPORTERS
-
-    assert {e.key for e in EXPORTERS} <= set(INTEGRATIONS)
+def test_every_integration_brings_its_dashboards():
+    """An integration's dashboards appear once it is enabled (prod and its Docker variant run all)."""
+    uids = {d.uid for d in full_dashboards()}
+    settings = settings_of(with_every_integration(stack_raw("prod")), "prod")
+    topology = Topology(settings)
+    for integration in INTEGRATIONS:
+        own = integration.settings_model.model_validate(integration.example)
+        ctx = Context(facts=StackFacts("prod", "c", "https://runbooks"),
+                      jobs=tuple(integration.scrape_jobs(own, topology)))
+        boards = integration.dashboards(ctx)
+        assert boards and {b.uid for b in boards} <= uids, integration.key
 
 
 def test_dashboards_read_the_recording_rules():

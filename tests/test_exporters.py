@@ -9,63 +9,35 @@ import pytest
 import yaml
 
 from config.errors import SettingsError
-from config.loader import validate
-from config.settings import WindowsSettings
 from content import thanos
-from content.images import UPSTREAM
-from content.integrations import EXPORTERS
-from content.integrations.windows import Windows
+from content.integrations import INTEGRATIONS
+from content.integrations.windows import Windows, WindowsSettings
 from content.plan import build_plan
 from content.topology import Topology
+from content.validation import validate
 from harness.mocks import unwrap
 from harness.preview import bundle_files, write_preview
 from harness.program import run_program
 from harness.tools import tool
 from tests.conftest import as_config, docker_variant, secret_keys_of, stack_raw
+from tests.matrix import EXAMPLE_SECRETS, example_exporters, with_every_integration
 from tests.promql_reads import job_values, rendered_expr, selectors
 from tests.test_stack_records import containers
 
-ALL_EXPORTERS = {
-    "node": {"enabled": True},
-    "cadvisor": {"enabled": True},
-    "redis": {"enabled": True, "address": "redis:6379", "passwordSecret": "redisPassword"},
-    "postgres": {"enabled": True, "address": "db:5432", "user": "monitor", "database": "app",
-                 "passwordSecret": "postgresPassword"},
-    "mysql": {"enabled": True, "address": "mariadb:3306", "user": "exporter", "passwordSecret": "mysqlPassword"},
-    "mongodb": {"enabled": True, "address": "mongo:27017", "user": "monitor", "passwordSecret": "mongoPassword"},
-    "blackbox": {"enabled": True, "targets": ["https://memeit.pro", "https://memeit.pro/health"]},
-    "windows": {"enabled": True, "targets": ["winhost-1:9182", "winhost-2:9182"], "services": ["w3svc", "MSSQL$SQLEXPRESS"]},
-    "rabbitmq": {"enabled": True, "targets": ["rabbitmq:15692"]},
-    "kafka": {"enabled": True, "address": ["kafka-1:9092", "kafka-2:9092"]},
-}
-PASSWORDS = ["redisPassword", "postgresPassword", "mysqlPassword", "mongoPassword"]
-
-
-def all_exporters(platform: str) -> dict:
-    """Every integration that runs on `platform` (cAdvisor's container on Docker only; the
-    kubernetes integration on Kubernetes only)."""
-    out = dict(ALL_EXPORTERS)
-    if platform == "kubernetes":
-        del out["cadvisor"]
-        out["kubernetes"] = {"enabled": True}
-    return out
+ALL_EXPORTERS = example_exporters("docker")  # the `full` bundle's: every integration Docker runs
 
 
 def full_settings(stack: str):
     """A shipped stack's settings with every integration its platform runs enabled."""
-    raw = stack_raw(stack)
-    raw["exporters"] = all_exporters(raw.get("platform", "docker"))
-    raw.update({key: f"preview-placeholder-{key}" for key in PASSWORDS})
-    return validate(raw, set(secret_keys_of(stack)) | set(PASSWORDS), "monstack", stack).settings
+    raw = with_every_integration(stack_raw(stack))
+    return validate(raw, set(secret_keys_of(stack)) | set(EXAMPLE_SECRETS), "monstack", stack).settings
 
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
     raw = docker_variant(stack_raw("staging"))
-    raw["exporters"] = ALL_EXPORTERS
-    for key in PASSWORDS:
-        raw[key] = f"preview-placeholder-{key}"
-    run = run_program("staging", as_config(raw), secret_keys_of("staging") + PASSWORDS)
+    raw = with_every_integration(raw)
+    run = run_program("staging", as_config(raw), secret_keys_of("staging") + EXAMPLE_SECRETS)
     outdir = tmp_path_factory.mktemp("full") / "out"
     write_preview(run, outdir)
     return run, outdir
@@ -73,19 +45,19 @@ def full(tmp_path_factory):
 
 def test_every_registered_exporter_runs(full):
     run, _ = full
-    assert {e.service for e in EXPORTERS if e.runs_workload and "docker" in e.platforms} <= set(containers(run))
+    assert {e.service for e in INTEGRATIONS if e.runs_workload and "docker" in e.platforms} <= set(containers(run))
 
 
 def test_scrape_only_integrations_declare_no_container_but_a_job_and_rules(full):
     """windows_exporter and RabbitMQ's plugin run elsewhere: no container or image of ours, but
     a scrape job at the configured targets and a rule file whose alerts use its selector."""
     run, outdir = full
-    scrape_only = [e for e in EXPORTERS if not e.runs_workload]
+    scrape_only = [e for e in INTEGRATIONS if not e.runs_workload]
     assert {e.key for e in scrape_only} == {"windows", "rabbitmq"}
     jobs = {j["job_name"]: j for j in yaml.safe_load((outdir / "prometheus/prometheus.yml").read_text())["scrape_configs"]}
     for exporter in scrape_only:
         assert f"{exporter.key}-exporter" not in containers(run)
-        assert exporter.key not in UPSTREAM and not (outdir / "exporters" / exporter.key).exists()
+        assert exporter.image is None and not (outdir / "exporters" / exporter.key).exists()
         # Remote targets: a `service` label for routing, no `host` (the stack host's NodeDown must not hide them).
         assert jobs[exporter.key]["static_configs"] == [{"targets": ALL_EXPORTERS[exporter.key]["targets"],
                                                          "labels": {"service": exporter.key}}]
@@ -178,8 +150,8 @@ def job_names_by_rule_file(settings) -> dict[str, set[str]]:
     """Rule file -> the scrape jobs its rules may read: an exporter's own jobs (from its scrape
     config, not from its rules), each application's job, and the stack's own two."""
     topology = Topology(settings)
-    out = {f"{e.key}.yml": {job.name for job in e.scrape_jobs(e.settings(settings), topology)}
-           for e in EXPORTERS if e.enabled(settings)}
+    out = {f"{e.key}.yml": {job.name for job in e.scrape_jobs(e.settings_of(settings.exporters), topology)}
+           for e in INTEGRATIONS if e.wanted(settings.exporters) and e.runs_on(settings.platform)}
     out |= {f"app-{app.name}.yml": {app.name} for app in settings.applications}
     out["monstack.yml"] = {"prometheus", "alertmanager"}
     if settings.thanos:  # the Thanos components' jobs, from their scrape config

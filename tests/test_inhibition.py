@@ -15,8 +15,8 @@ import urllib.request
 import pytest
 
 from content.alertmanager import receiver_secret_keys
-from content.integrations.base import CONFIG_DIR
 from content.topology import Topology
+from content.workload import CONFIG_DIR
 from harness.live.processes import free_port, http_get, wait_for
 from harness.tools import tool
 from tests.test_routing import config_of, settings_of

@@ -22,8 +22,8 @@ from kubernetes_validate.utils import all_versions
 
 from components.platforms.kube import pods
 from config.errors import SettingsError
-from config.loader import validate
-from content.plan import Probe, ServicePlan
+from content.service_plan import Probe, ServicePlan
+from content.validation import validate
 from harness.mocks import unwrap
 from harness.preview import MASK, bundle_files, manifest_files, manifests, write_preview
 from harness.program import ProgramRun

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.loader import validate
-from content.images import ALERTMANAGER_VERSION, PROMETHEUS_VERSION, THANOS_VERSION, UPSTREAM
-from content.plan import StackPlan, build_plan
+from content.images import ALERTMANAGER_VERSION, CORE_IMAGES, PROMETHEUS_VERSION, THANOS_VERSION
+from content.plan import build_plan
+from content.service_plan import StackPlan
+from content.validation import validate
 from harness.tools import tool
 from tests.conftest import ROOT, STACKS, secret_keys_of, stack_raw
 
@@ -141,9 +142,9 @@ def test_build_pins_agree_with_the_images():
         ROOT / "tools" / "prometheus" / "go.mod").read_text()
     assert f"github.com/prometheus/alertmanager v{ALERTMANAGER_VERSION}" in (
         ROOT / "tools" / "alertmanager" / "go.mod").read_text()
-    assert UPSTREAM["prometheus"].endswith(f":v{PROMETHEUS_VERSION}")
-    assert UPSTREAM["alertmanager"].endswith(f":v{ALERTMANAGER_VERSION}")
-    assert UPSTREAM["thanos"].endswith(f":v{THANOS_VERSION}")
+    assert CORE_IMAGES["prometheus"].endswith(f":v{PROMETHEUS_VERSION}")
+    assert CORE_IMAGES["alertmanager"].endswith(f":v{ALERTMANAGER_VERSION}")
+    assert CORE_IMAGES["thanos"].endswith(f":v{THANOS_VERSION}")
     assert not Path(ROOT / "tools" / "promtool").exists(), "the old promtool-only wrapper is gone"
 
 
@@ -181,7 +182,7 @@ def test_a_webhook_needs_a_url_or_its_secret(raw_config):
 @pytest.mark.tools
 def test_amtool_accepts_the_url_file(raw_config, tmp_path):
     from content.alertmanager import alertmanager_config
-    from content.integrations.base import CONFIG_DIR
+    from content.workload import CONFIG_DIR
 
     raw, _ = _secret_url_stack(raw_config)
     settings = validate(raw, set(secret_keys_of("dev")) | {"hookUrl"}, "monstack", "dev").settings

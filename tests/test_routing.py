@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.loader import validate
 from config.settings import Settings
 from content.alertmanager import alertmanager_config
 from content.routing import RouteCase, route_cases, time_intervals, watchdog_receiver
+from content.validation import validate
 from harness.preview import bundle_files
 from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from config.errors import SettingsError
-from config.loader import validate
 from config.settings import SECRET_KEYS
+from content.validation import validate
 from tests.conftest import STACKS, secret_keys_of, stack_raw
 
 

@@ -15,9 +15,9 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from config.loader import validate
 from content import thanos
 from content.plan import build_plan
+from content.validation import validate
 from harness.mocks import unwrap
 from harness.preview import MASK, bundle_files, manifests, write_preview
 from tests.conftest import as_config, docker_variant, run_program, secret_keys_of

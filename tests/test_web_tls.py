@@ -90,7 +90,7 @@ def test_a_key_that_does_not_match_fails_promtool(bundle, self_signed, tmp_path)
 
 def test_tls_key_must_be_a_secret(self_signed):
     from config.errors import SettingsError
-    from config.loader import validate
+    from content.validation import validate
 
     raw = stack_raw("staging")
     raw["webTls"] = {"certificate": self_signed[0], "keySecret": "webTlsKey"}

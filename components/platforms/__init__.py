@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pulumi
 
-from content.plan import ServicePlan
+from content.service_plan import ServicePlan
 
 
 class Platform(Protocol):

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from content.plan import ServicePlan
+from content.service_plan import ServicePlan
 
 # The secret config key the rollout digest of secrets is keyed with (see the module docstring).
 DIGEST_KEY_SECRET = "grafanaSecretKey"

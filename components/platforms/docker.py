@@ -12,9 +12,9 @@ import pulumi_docker as docker
 from components.platforms.digest import files_digest
 from config.settings import Settings
 from config.units import size_megabytes
-from content.integrations.base import CONFIG_DIR
-from content.plan import SecretFile, ServicePlan, StackPlan
+from content.service_plan import SecretFile, ServicePlan, StackPlan
 from content.topology import Topology
+from content.workload import CONFIG_DIR
 
 UI_SERVICES = ("prometheus", "alertmanager", "grafana")
 

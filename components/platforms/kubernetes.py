@@ -27,7 +27,7 @@ from components.platforms.kube.pods import (
 )
 from config.settings import Settings
 from config.units import volume_quantity
-from content.plan import SecretFile, ServicePlan, StackPlan
+from content.service_plan import SecretFile, ServicePlan, StackPlan
 from content.topology import INTERNAL_PORTS, UI_SERVICES, Topology
 
 EXTERNAL_SECRETS_API = "external-secrets.io/v1"

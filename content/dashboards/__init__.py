@@ -1,11 +1,11 @@
-"""Dashboards as code (grafana-foundation-sdk): one module per integration, the registry the
-plan iterates over, and `build_dashboards`, which turns a stack's jobs, deployed alerts and
-facts into the JSON of every dashboard it should have, by folder.
+"""Dashboards as code (grafana-foundation-sdk): the stack's own dashboards (applications,
+self-monitoring, Thanos, the alerts overview) and `build_dashboards`, which turns a stack's
+jobs, deployed alerts and facts into the JSON of every dashboard it should have, by folder.
 
-The registry is keyed like the exporter registry (`content.integrations.EXPORTERS`): an
-integration's dashboards appear when its exporter is enabled and has scrape jobs, and never
-otherwise, so no dashboard watches something nobody scrapes. The applications', the
-self-monitoring and the alerts overview dashboards are always built. One source serves both
+Each integration declares its own dashboards (content/integrations/<key>.py); they appear
+when the integration is enabled and has scrape jobs, and never otherwise, so no dashboard
+watches something nobody scrapes. The applications', the self-monitoring and the alerts
+overview dashboards are always built. One source serves both
 delivery paths: provisioning files (`path`) or the Grafana API.
 """
 
@@ -13,55 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Optional
 
-from config.settings import Application
-from content.dashboards import (
-    alerts_overview,
-    application,
-    blackbox,
-    cadvisor,
-    kafka,
-    kubernetes,
-    mongodb,
-    mysql,
-    node,
-    postgres,
-    rabbitmq,
-    redis,
-    self_monitoring,
-    thanos,
-    windows,
-)
-from content.dashboards.common import FOLDERS, Board, Context, Folder, StackFacts, finish
+from config.applications import Application
+from config.grafana_settings import FOLDERS, Folder
+from content.dashboards import alerts_overview, application, self_monitoring, thanos
+from content.dashboards.common import Board, Context, StackFacts, finish
 from content.rules import Alert
 from content.scrape import ScrapeJob
 
 # Where the dashboards lie, relative to the config directory: one sub-directory per folder.
 DASHBOARDS_DIR = "dashboards"
 
-INTEGRATIONS: dict[str, Callable[[Context], list[Board]]] = {
-    "node": node.dashboards,
-    "windows": windows.dashboards,
-    "cadvisor": cadvisor.dashboards,
-    "kubernetes": kubernetes.dashboards,
-    "redis": redis.dashboards,
-    "postgres": postgres.dashboards,
-    "mysql": mysql.dashboards,
-    "mongodb": mongodb.dashboards,
-    "rabbitmq": rabbitmq.dashboards,
-    "kafka": kafka.dashboards,
-    "blackbox": blackbox.dashboards,
-    "thanos": thanos.dashboards,  # the `thanos` block's components, not an exporter
-}
-
 
 @dataclass(frozen=True)
 class IntegrationJobs:
-    """What the plan knows of one enabled integration: its scrape jobs and its alerts."""
+    """What the plan knows of one enabled integration: its scrape jobs, its deployed alerts, and
+    how it builds its dashboards from them (the integration's own `dashboards`)."""
 
     key: str
     jobs: tuple[ScrapeJob, ...]
     alerts: tuple[Alert, ...] = ()
+    make: Optional[Callable[[Context], list[Board]]] = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +79,8 @@ def build_dashboards(facts: StackFacts, integrations: Sequence[IntegrationJobs],
     for item in integrations:
         all_jobs += item.jobs
         all_alerts += item.alerts
-        make = INTEGRATIONS.get(item.key)
-        if make and item.jobs:
-            boards += make(context(item.jobs, item.alerts))
+        if item.make and item.jobs:
+            boards += item.make(context(item.jobs, item.alerts))
     for app, job, alerts in applications:
         all_jobs.append(job)
         all_alerts += alerts

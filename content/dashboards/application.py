@@ -7,7 +7,7 @@ Panels for metrics the application's settings do not name are left out rather th
 
 from __future__ import annotations
 
-from config.settings import Application
+from config.applications import Application
 from content.application import error_ratio_record, quantile_record
 from content.dashboards.common import (
     RED,

@@ -37,11 +37,10 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
 
-from config.settings import FOLDER_KEYS
+from config.grafana_settings import FOLDERS, UID_PREFIX
 from content.rules import Alert
 from content.scrape import ScrapeJob
 
-UID_PREFIX = "monstack"
 MAX_UID = 40  # Grafana's limit
 DATASOURCE_TYPE = "prometheus"
 DATASOURCE = models.DataSourceRef(type_val=DATASOURCE_TYPE, uid="${datasource}")
@@ -54,28 +53,6 @@ SEVERITY_COLORS = {"critical": RED, "warning": ORANGE, "info": BLUE}
 # full width, in (y, x) order, below its mobile breakpoint: rows keep that order readable.
 STAT_SPAN, STAT_HEIGHT = 6, 4
 GRAPH_SPAN, GRAPH_HEIGHT = 12, 8
-
-
-@dataclass(frozen=True)
-class Folder:
-    key: str  # config vocabulary (grafana.teams[].view / edit)
-    title: str  # Grafana folder title and provisioning directory name
-    description: str
-
-    @property
-    def uid(self) -> str:
-        return f"{UID_PREFIX}-{self.key}"
-
-
-FOLDERS: dict[str, Folder] = {f.key: f for f in (
-    Folder("infrastructure", "Infrastructure", "Hosts, containers, probes"),
-    Folder("kubernetes", "Kubernetes", "Cluster, nodes, workloads"),
-    Folder("databases", "Databases", "Redis, PostgreSQL, MySQL/MariaDB, MongoDB"),
-    Folder("messaging", "Messaging", "Message brokers"),
-    Folder("applications", "Applications", "The stack's own applications"),
-    Folder("platform", "Platform", "Prometheus, Alertmanager, alerts overview"),
-)}
-assert tuple(FOLDERS) == FOLDER_KEYS, "config.settings.FOLDER_KEYS and FOLDERS must list the same folders"
 
 
 def make_uid(*parts: str) -> str:

@@ -1,14 +1,27 @@
-"""Probes of URLs and ports from outside, through the blackbox exporter (multi-target)."""
+"""Probes of URLs and ports from outside, through the blackbox exporter (multi-target).
+
+Dashboard: Uptime and probes (blackbox exporter): success, availability over the chosen range,
+duration, and, where the module and targets call for them, HTTP status, phases and TLS
+certificate expiry. Panels that only an HTTP(S) probe fills are built only for one, so no
+panel waits for data that cannot come.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Annotated, Literal, Optional
+from urllib.parse import urlsplit
 
-from config.settings import BlackboxSettings
-from content.integrations.base import CONFIG_DIR, Egress, Exporter
+from pydantic import AfterValidator, Field
+
+from config.exporters import ExporterSettings
+from config.fields import check_port
+from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, single
+from content.integrations.unit import Integration
 from content.rules import Alert, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob
 from content.topology import Topology
+from content.workload import CONFIG_DIR, Egress
 from content.yamlio import dump
 
 DAY_SECONDS = 86400
@@ -20,10 +33,36 @@ MODULES = {
 }
 
 
-class Blackbox(Exporter):
+UID = make_uid("blackbox")
+
+
+def _check_probe_target(value: str) -> str:
+    """A probe target is a URL (http_2xx), host:port (tcp_connect) or a host (icmp); any port it
+    names must exist."""
+    address = urlsplit(value).netloc if "://" in value else value
+    port = re.search(r"\]?:(\d+)$", address)
+    if port and (address.startswith("[") or address.count(":") == 1):
+        check_port(int(port.group(1)), value)
+    return value
+
+
+ProbeTarget = Annotated[str, AfterValidator(_check_probe_target)]
+
+
+class BlackboxSettings(ExporterSettings):
+    """URLs (http_2xx), host:port (tcp_connect) or hosts (icmp) to probe from the stack."""
+
+    targets: list[ProbeTarget] = Field(default_factory=list, examples=[["https://example.com"]])
+    module: Literal["http_2xx", "tcp_connect", "icmp"] = "http_2xx"
+
+
+class Blackbox(Integration):
     key = "blackbox"
     title = "Blackbox probe"
     port = 9115
+    settings_model = BlackboxSettings
+    image = "quay.io/prometheus/blackbox-exporter:v0.26.0"  # newest release notes found, 2025-03
+    example = {"enabled": True, "targets": ["https://memeit.pro", "https://memeit.pro/health"]}
     egress = Egress(anywhere=True)  # it probes whatever URLs the stack lists
 
     def args(self, own: BlackboxSettings) -> list[str]:
@@ -85,3 +124,42 @@ class Blackbox(Exporter):
                 fixture=gauge_fixture("probe_duration_seconds", sel),
             ),
         ]
+
+    def dashboards(self, ctx: Context) -> list[Board]:
+        s = ctx.sel()
+        job = ctx.jobs[0]  # the probe job: its targets are the probed URLs, its `module` parameter the prober
+        http = dict(job.params).get("module") == ("http_2xx",)
+        tls = http and any(t.startswith("https://") for t in job.targets)
+        b = board(ctx, "blackbox", "Uptime and probes", "Probes of the configured targets from the blackbox exporter: "
+                  "is each one up, how fast it answers, and for how long its certificate is valid.", "infrastructure",
+                  related=[(make_uid("alerts"), "Alerts overview")], tags=("uptime", "probes"))
+        overview = [
+            single("Probes succeeding", "Share of targets whose last probe succeeded (ProbeFailed fires after 2m "
+                   "of failures).", "percentunit", Query(f"avg(probe_success{{{s}}})"),
+                   levels=[(0.999, "green")], base=RED),
+            single("Availability", "Share of successful probes over the chosen time range, per target.", "percentunit",
+                   Query(f"avg by (instance) (avg_over_time(probe_success{{{s}}}[$__range]))", "{{instance}}"),
+                   levels=[(0.99, ORANGE), (0.999, "green")], base=RED, decimals=3),
+        ]
+        if tls:
+            overview.append(single(
+                "Certificate expires in", "Time until the earliest certificate of each HTTPS target expires.", "s",
+                Query(f"min by (instance) (probe_ssl_earliest_cert_expiry{{{s}}}) - time()", "{{instance}}"),
+                levels=ctx.lines("ProbeCertificateExpiring", scale=DAY_SECONDS)))
+        details = [
+            graph("Probe success", "1 when the probe succeeded, 0 when it failed, per target.", "bool_yes_no",
+                  Query(f"max by (instance) (probe_success{{{s}}})", "{{instance}}"), max_value=1),
+            graph("Probe duration", "Time the whole probe took, per target (ProbeSlow reads its 5m average).", "s",
+                  Query(f"max by (instance) (probe_duration_seconds{{{s}}})", "{{instance}}"), levels=ctx.lines("ProbeSlow")),
+        ]
+        if http:
+            details += [
+                graph("HTTP phases", "Time spent resolving, connecting, in TLS, until the first byte and "
+                      "transferring, per target.", "s",
+                      Query(f"sum by (instance, phase) (probe_http_duration_seconds{{{s}}})", "{{instance}} {{phase}}"),
+                      stacked=True),
+                graph("HTTP status code", "Status code of the last response, per target.", "none",
+                      Query(f"max by (instance) (probe_http_status_code{{{s}}})", "{{instance}}"),
+                      levels=[(400, ORANGE), (500, RED)], min_value=None),
+            ]
+        return [add(b, ("Overview", overview), ("Probes", details))]

@@ -3,12 +3,17 @@ names): connections against the connection limit and replica-set lag.
 
 Thresholds are this integration's defaults; a stack changes any of them per alert and
 severity with `alertOverrides`.
+
+Dashboard: MongoDB (percona mongodb_exporter in --compatible-mode, so the long-standing metric names
+below exist): reachability, connections, operations and their latency, memory, queues,
+WiredTiger cache and network.
 """
 
 from __future__ import annotations
 
-from config.settings import ServiceExporterSettings
-from content.integrations.services import Ratio, ServiceExporter, near_limit_alerts
+from config.exporters import ServiceExporterSettings
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.integrations.services import Ratio, ServiceIntegration, near_limit_alerts
 from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob
 
@@ -29,10 +34,15 @@ def connections(selector: str) -> Ratio:
     )
 
 
-class Mongodb(ServiceExporter):
+UID = make_uid("mongodb")
+
+
+class Mongodb(ServiceIntegration):
     key = "mongodb"
     title = "MongoDB"
     port = 9216
+    image = "docker.io/percona/mongodb_exporter:0.48.0"  # release notes, 2026-02
+    example = {"enabled": True, "address": "mongo:27017", "user": "monitor", "passwordSecret": "mongoPassword"}
     up_metric = "mongodb_up"
     has_wget = False
 
@@ -72,3 +82,42 @@ class Mongodb(ServiceExporter):
             lag,
             lag.replace(threshold=300, for_="2m", severity="critical"),
         ]
+
+    def dashboards(self, ctx: Context) -> list[Board]:
+        s = ctx.sel()
+        rate = "[$__rate_interval]"
+        current = ctx.sel('state="current"')
+        b = board(ctx, "mongodb", "MongoDB", "MongoDB through mongodb_exporter: connections, operations, latency, "
+                  "memory and cache.", "databases",
+                  related=[(make_uid("alerts"), "Alerts overview"), (make_uid("node"), "Linux hosts")])
+        return [add(
+            b,
+            ("Overview", [
+                reachable(ctx, "mongodb_up", "MongoDB"),
+                single("Uptime", "Time since mongod started.", "s",
+                       Query(f"max by (instance) (mongodb_instance_uptime_seconds{{{s}}})", "{{instance}}")),
+                single("Connections", "Open client connections.", "short",
+                       Query(f"sum by (instance) (mongodb_connections{{{current}}})", "{{instance}}")),
+                single("Operations per second", "Inserts, queries, updates, deletes, getmores and commands.", "ops",
+                       Query(f"sum by (instance) (rate(mongodb_op_counters_total{{{s}}}{rate}))", "{{instance}}")),
+            ]),
+            ("Operations", [
+                graph("Operations by type", "Operations per second, by type.", "ops",
+                      Query(f"sum by (type) (rate(mongodb_op_counters_total{{{s}}}{rate}))", "{{type}}"), stacked=True),
+                graph("Operation latency", "Average latency of reads, writes and commands.", "µs",
+                      Query(f"sum by (type) (rate(mongodb_mongod_op_latencies_latency_total{{{s}}}{rate})) / sum by (type) "
+                            f"(rate(mongodb_mongod_op_latencies_ops_total{{{s}}}{rate}) > 0)", "{{type}}")),
+                graph("Lock queue", "Operations queued waiting for the global lock, readers and writers.", "short",
+                      Query(f"sum by (type) (mongodb_mongod_global_lock_current_queue{{{s}}})", "{{type}}")),
+                graph("Connections", "Current and available connections.", "short",
+                      Query(f"sum by (state) (mongodb_connections{{{s}}})", "{{state}}")),
+            ]),
+            ("Memory and network", [
+                graph("Memory", "Resident and virtual memory of mongod.", "decmbytes",
+                      Query(f"sum by (type) (mongodb_memory{{{s}}})", "{{type}}")),
+                graph("WiredTiger cache", "Bytes in the WiredTiger cache, by kind.", "bytes",
+                      Query(f"sum by (type) (mongodb_mongod_wiredtiger_cache_bytes{{{s}}})", "{{type}}")),
+                graph("Network", "Bytes received and sent per second.", "Bps",
+                      Query(f"sum by (state) (rate(mongodb_network_bytes_total{{{s}}}{rate}))", "{{state}}")),
+            ]),
+        )]

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 
-from config.settings import ExporterSettings, ServiceExporterSettings
-from content.integrations.base import Egress, Exporter
+from config.exporters import ExporterSettings, ServiceExporterSettings
+from content.integrations.unit import Integration
 from content.rules import Alert, Fixture, Recording, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
+from content.workload import Egress
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,13 @@ def flag_alert(name: str, metric: str, selector: str, for_: str, severity: str, 
     )
 
 
-class ServiceExporter(Exporter):
+class ServiceIntegration(Integration):
     """An exporter of one service. Subclasses add their alerts after the shared "unreachable"
     one, and their recording rules, which go to a `<key>-recording` group ahead of the alerts."""
 
     # The exporter's own gauge that is 0 when it cannot reach the service.
     up_metric: ClassVar[str]
+    settings_model: ClassVar[type[ExporterSettings]] = ServiceExporterSettings
 
     def password_key(self, own: ServiceExporterSettings) -> Optional[str]:
         return own.password_secret

@@ -3,14 +3,22 @@
 We do not run it (there is no Windows container to run it in): the integration is
 scrape-only, its targets are `exporters.windows.targets`. The alerts mirror the node ones
 (CPU, memory, disk space) plus the Windows services the stack says must be running.
+
+Dashboard: Windows hosts (windows_exporter): CPU, memory, logical disks, network and uptime, the
+Windows counterpart of the Linux host overview. Built when the windows integration
+(`content/integrations/windows.py`) is enabled and has targets.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
-from config.settings import WindowsSettings
-from content.integrations.base import ScrapeOnlyExporter
+from pydantic import Field
+
+from config.exporters import ScrapeTargetSettings
+from config.fields import HostPort
+from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, single
+from content.integrations.unit import ScrapeOnlyIntegration
 from content.rules import Alert, Recording, Series, labels_of, ratio_alert
 from content.scrape import ScrapeJob
 
@@ -33,10 +41,30 @@ def service_regex(services: list[str]) -> str:
     return "(?i)(" + "|".join(names) + ")"
 
 
-class Windows(ScrapeOnlyExporter):
+UID = make_uid("windows")
+# Volumes without a drive letter (recovery partitions) are not where data lives.
+VOLUME_SELECTOR = 'volume!~"HarddiskVolume.*"'
+
+
+# A Windows service name as `sc query` shows it (e.g. w3svc, MSSQL$SQLEXPRESS).
+WindowsService = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.$\-]{1,80}$")]
+
+
+class WindowsSettings(ScrapeTargetSettings):
+    """Windows hosts running windows_exporter (port 9182); `services` are the Windows services
+    that must be running on every one of them."""
+
+    targets: list[HostPort] = Field(default_factory=list, examples=[["winhost:9182"]])
+    services: list[WindowsService] = Field(default_factory=list, examples=[["w3svc"]])
+
+
+class Windows(ScrapeOnlyIntegration):
     key = "windows"
     title = "windows_exporter"
     port = 9182  # windows_exporter's default, as the targets in settings name it
+    settings_model = WindowsSettings
+    example = {"enabled": True, "targets": ["winhost-1:9182", "winhost-2:9182"],
+               "services": ["w3svc", "MSSQL$SQLEXPRESS"]}
     layer = "infrastructure"
 
     def recording_rules(self, job: ScrapeJob) -> list[Recording]:
@@ -104,3 +132,53 @@ class Windows(ScrapeOnlyExporter):
                     f"windows_service_state{labels_of(sel, name=first, state='running')}", 0 if fire else 1)],
             ))
         return alerts
+
+    def dashboards(self, ctx: Context) -> list[Board]:
+        s = ctx.sel()
+        vol = ctx.sel(VOLUME_SELECTOR)
+        idle = ctx.sel('mode="idle"')
+        rate = "[$__rate_interval]"
+        busy = f"1 - avg by (instance) (rate(windows_cpu_time_total{{{idle}}}{rate}))"
+        mem = (f"1 - max by (instance) (windows_os_physical_memory_free_bytes{{{s}}}) / max by (instance) "
+               f"(windows_cs_physical_memory_bytes{{{s}}})")
+        disk = f"1 - windows_logical_disk_free_bytes{{{vol}}} / windows_logical_disk_size_bytes{{{vol}}}"
+        b = board(ctx, "windows", "Windows hosts", "Windows host overview from windows_exporter.", "infrastructure",
+                  related=[(make_uid("node"), "Linux hosts"), (make_uid("alerts"), "Alerts overview")],
+                  tags=("hosts", "windows"))
+        return [add(
+            b,
+            ("Overview", [
+                single("Uptime", "Time since the host booted.", "s",
+                       Query(f"time() - max by (instance) (windows_system_boot_time_timestamp_seconds{{{s}}})", "{{instance}}")),
+                single("CPU busy", "Share of CPU time not idle, all cores.", "percentunit", Query(busy, "{{instance}}"),
+                       levels=ctx.lines("WindowsHighCpuLoad")),
+                single("Memory used", "Physical memory in use.", "percentunit", Query(mem, "{{instance}}"),
+                       levels=ctx.lines("WindowsOutOfMemory")),
+                single("Fullest volume", "Used share of the fullest volume (WindowsDiskSpaceLow fires on its free "
+                       "share).", "percentunit", Query(f"max by (instance) ({disk})", "{{instance}}"),
+                       levels=ctx.lines("WindowsDiskSpaceLow", complement=True)),
+            ]),
+            ("CPU and memory", [
+                graph("CPU busy", "Share of CPU time not idle.", "percentunit", Query(busy, "{{instance}}"),
+                      levels=ctx.lines("WindowsHighCpuLoad"), max_value=1),
+                graph("Processor queue", "Threads ready to run and waiting for a CPU; sustained above about two per "
+                      "core means CPU saturation.", "short",
+                      Query(f"max by (instance) (windows_system_processor_queue_length{{{s}}})", "{{instance}}")),
+                graph("Memory used", "Physical memory in use.", "percentunit", Query(mem, "{{instance}}"),
+                      levels=ctx.lines("WindowsOutOfMemory"), max_value=1),
+            ]),
+            ("Disks and network", [
+                graph("Volume used", "Used share per volume.", "percentunit", Query(disk, "{{instance}} {{volume}}"),
+                      levels=ctx.lines("WindowsDiskSpaceLow", complement=True), max_value=1),
+                graph("Disk throughput", "Bytes read and written per second per volume.", "Bps",
+                      Query(f"sum by (instance, volume) (rate(windows_logical_disk_read_bytes_total{{{vol}}}{rate}))",
+                            "{{instance}} {{volume}} read"),
+                      Query(f"sum by (instance, volume) (rate(windows_logical_disk_write_bytes_total{{{vol}}}{rate}))",
+                            "{{instance}} {{volume}} written")),
+                graph("Network", "Bytes received and sent per second per interface.", "Bps",
+                      Query(f"sum by (instance, nic) (rate(windows_net_bytes_received_total{{{s}}}{rate}))",
+                            "{{instance}} {{nic}} in"),
+                      Query(f"sum by (instance, nic) (rate(windows_net_bytes_sent_total{{{s}}}{rate}))",
+                            "{{instance}} {{nic}} out")),
+            ]),
+        )]

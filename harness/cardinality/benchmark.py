@@ -34,10 +34,11 @@ from urllib.parse import quote
 
 import yaml
 
-from config.loader import validate
 from config.units import duration_seconds, size_bytes
 from content.capacity import HEADROOM_SHARE
-from content.plan import StackPlan, build_plan
+from content.plan import build_plan
+from content.service_plan import StackPlan
+from content.validation import validate
 from harness.cardinality.generator import shard_sizes
 from harness.live.benchmark import dashboard_times, resident_memory_mb
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from components.platforms.kube.pods import PolicyError, object_key
-from content.plan import ServicePlan
+from content.service_plan import ServicePlan
 
 # The API server's limit on one object (etcd's request size).
 OBJECT_LIMIT = 1024 * 1024

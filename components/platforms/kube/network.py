@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.platforms.kube.pods import selector_labels
-from content.plan import ServicePlan
+from content.service_plan import ServicePlan
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 API_SERVER_PORTS = (443, 6443)

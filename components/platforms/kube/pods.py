@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from config.units import cpu_quantity, kubernetes_quantity
-from content.integrations.base import CONFIG_DIR, SERVICE_ACCOUNT_DIR
-from content.plan import Probe, ServicePlan
+from content.service_plan import Probe, ServicePlan
+from content.workload import CONFIG_DIR, SERVICE_ACCOUNT_DIR
 
 if TYPE_CHECKING:
     from components.platforms.kube.bundles import Bundle

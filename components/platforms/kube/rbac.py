@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from content.integrations.base import AccessRule
+from content.workload import AccessRule
 
 
 def rule(access: AccessRule) -> dict[str, Any]:

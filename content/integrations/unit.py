@@ -1,78 +1,55 @@
-"""The one mechanism every exporter integration plugs into.
+"""What an integration is: one unit that declares everything monstack knows about watching one
+kind of thing (a host, a database, a broker):
 
-An integration is a subclass of `Exporter` in its own module: how to run the exporter
-(image, port, arguments, files, credentials, host access), its scrape job and its alerts,
-side by side as the monitoring mixins keep them. Components and platforms only ever see
-`Exporter`, so adding an exporter is one module plus one line in the registry.
+- its settings model (the `exporters.<key>` block of a stack) and example settings;
+- its exporter's pinned image and how to run it (arguments, files, credentials, host access);
+- its scrape jobs;
+- its alerts with their promtool fixtures, and its recording rules;
+- its dashboards;
+- its runbook pages (docs/runbooks/<page>.md, one per alert, named by the alert's `runbook_page`).
+
+The list of integrations (content.integrations.INTEGRATIONS) is the only place that names
+them: the settings schema, the images, the plan, the dashboards, the test matrix and the
+README's key table are all derived from it.
 
 Some exporters are not ours to run: windows_exporter lives on the Windows hosts, RabbitMQ
-serves its own metrics. Those subclass `ScrapeOnlyExporter`; they get no container, and their
+serves its own metrics. Those subclass `ScrapeOnlyIntegration`; they get no container, and their
 scrape job reads `targets` from their settings instead of pointing at a container we run.
-Everything else (job, selector, rules, target-down) is the same path for both kinds.
+Everything else (job, selector, rules, target-down, dashboards) is the same path for both kinds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
-from config.settings import ExporterSettings, ScrapeTargetSettings, Settings
+from config.exporters import ExportersBase, ExporterSettings, ScrapeTargetSettings
+from config.fields import Resources
 from content.rules import Alert, Recording, RuleGroup, target_down
 from content.scrape import ScrapeJob
+from content.service_plan import Probe, SecretFile, ServicePlan
+from content.workload import AccessRule, Egress, HostAccess
 
 if TYPE_CHECKING:
+    from content.dashboards.common import Board, Context
     from content.topology import Topology
 
-CONFIG_DIR = "/etc/monstack"
-# Where a service that reads the cluster's API finds its token and the cluster's CA, relative
-# to CONFIG_DIR (Prometheus resolves relative paths from its config file's directory).
-SERVICE_ACCOUNT_DIR = "serviceaccount"
 PLATFORMS = ("docker", "kubernetes")
 
 
-@dataclass(frozen=True)
-class HostAccess:
-    """What an exporter needs of the host it watches; platforms map it to bind mounts
-    (Docker) or hostPath volumes in a DaemonSet, one pod per node (Kubernetes). Mounts are
-    read-only. `host_network` is Kubernetes' way (as upstream node-exporter runs): the pod
-    sees the node's interfaces; on Docker the stack's network alias is how Prometheus reaches it."""
-
-    mounts: tuple[tuple[str, str], ...] = ()
-    pid_host: bool = False
-    privileged: bool = False
-    host_network: bool = False
-
-
-@dataclass(frozen=True)
-class AccessRule:
-    """One permission on the cluster's API (a Kubernetes RBAC rule), as data: empty on
-    platforms without an API to read."""
-
-    verbs: tuple[str, ...]
-    api_groups: tuple[str, ...] = ()
-    resources: tuple[str, ...] = ()
-    non_resource_urls: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Egress:
-    """Where a service connects to: the platform turns it into network policy.
-    `anywhere` for services whose peers are not known in advance (Prometheus scrapes the
-    cluster, Alertmanager calls receivers, blackbox probes URLs)."""
-
-    anywhere: bool = False
-    services: tuple[str, ...] = ()  # other services of the stack (their port)
-    ports: tuple[int, ...] = ()  # TCP ports outside the stack (a database an exporter reads)
-    cluster_api: bool = False  # the Kubernetes API server
-
-
-class Exporter:
-    """Base of every exporter integration. Subclasses set the class attributes and override
+class Integration:
+    """Base of every integration. Subclasses set the class attributes and override
     the methods whose defaults do not fit."""
 
     key: ClassVar[str]  # settings key under `exporters`; also the scrape job name
     title: ClassVar[str]
     port: ClassVar[int]
+    # The stack's `exporters.<key>` block, and example settings (camelCase, as in a stack file)
+    # that the tests run every integration with and the README shows.
+    settings_model: ClassVar[type[ExporterSettings]] = ExporterSettings
+    example: ClassVar[dict[str, Any]] = {"enabled": True}
+    # The exporter's pinned upstream image (None: we run no workload); where each version was
+    # checked is said next to it.
+    image: ClassVar[Optional[str]] = None
     layer: ClassVar[str] = "services"
     metrics_path: ClassVar[str] = "/metrics"
     user: ClassVar[Optional[str]] = "65534:65534"  # None: the image must run as root
@@ -94,9 +71,10 @@ class Exporter:
     secret_env: ClassVar[Optional[str]] = None
 
     @property
-    def image(self) -> str:
-        """Key of the exporter's image in content.images.UPSTREAM."""
+    def image_key(self) -> str:
+        """The name a stack gives in `images.overrides` to replace the image."""
         return self.key
+
     # False: something else runs the exporter (a Windows host, a broker's built-in endpoint);
     # we only scrape the `targets` of its settings, and the plan declares no container.
     runs_workload: ClassVar[bool] = True
@@ -106,16 +84,21 @@ class Exporter:
         """Name of the workload and its address on the platform's network."""
         return f"{self.key}-exporter"
 
-    def settings(self, settings: Settings) -> Optional[ExporterSettings]:
-        return getattr(settings.exporters, self.key)
+    def settings_of(self, exporters: ExportersBase) -> Optional[ExporterSettings]:
+        """This integration's block of a stack's `exporters` (None when left out)."""
+        return exporters.of(self.key)
 
-    def enabled_in_config(self, settings: Settings) -> bool:
-        own = self.settings(settings)
+    def wanted(self, exporters: ExportersBase) -> bool:
+        """The stack enables it (whether it can run on the stack's platform is `runs_on`)."""
+        own = self.settings_of(exporters)
         return bool(own and own.enabled)
 
-    def enabled(self, settings: Settings) -> bool:
-        """Enabled by the stack and able to run on its platform (the loader rejects the rest)."""
-        return self.enabled_in_config(settings) and settings.platform in self.platforms
+    def runs_on(self, platform: str) -> bool:
+        return platform in self.platforms
+
+    def dashboards(self, ctx: Context) -> list[Board]:
+        """Its dashboards, built from its jobs and deployed alerts (`ctx`); none by default."""
+        return []
 
     def egress_for(self, own: ExporterSettings) -> Egress:
         return self.egress
@@ -138,6 +121,38 @@ class Exporter:
         """Files that hold the exporter's credential, relative to CONFIG_DIR. Called inside
         a Pulumi apply with the plain password; the result stays secret."""
         return {"secrets/password": password}
+
+    def service_plan(self, own: ExporterSettings, image: str, default_resources: Resources) -> ServicePlan:
+        """The exporter's workload: `image` is the reference to pull (the stack may mirror or
+        override it), `default_resources` the stack's `exporterResources`."""
+        password_key = self.password_key(own)
+        secret_files: tuple[SecretFile, ...] = ()
+        secret_env: dict[str, str] = {}
+        if password_key and self.secret_env:
+            secret_env = {self.secret_env: password_key}
+        elif password_key:
+            secret_files = tuple(
+                SecretFile(path, (password_key,), lambda password, path=path: self.secret_files(own, password)[path])
+                for path in self.secret_files(own, ""))
+        return ServicePlan(
+            name=self.service,
+            bundle_dir=f"exporters/{self.key}",
+            image=image,
+            port=self.port,
+            args=tuple(self.args(own)),
+            env=self.env(own),
+            files=self.files(own),
+            secret_files=secret_files,
+            secret_env=secret_env,
+            user=self.user,
+            probe=Probe(self.port, self.health_path or self.metrics_path, in_image=self.has_wget),
+            host_access=self.host_access,
+            read_only_root=self.read_only_root,
+            resources=own.resources or default_resources,
+            clients=("prometheus",),
+            egress=self.egress_for(own),
+            cluster_access=self.cluster_access,
+        )
 
     def scrape_jobs(self, own: ExporterSettings, topology: Topology) -> list[ScrapeJob]:
         """Where the job scrapes: our own workload, as the platform addresses it."""
@@ -175,11 +190,12 @@ class Exporter:
         return groups + [RuleGroup(name=self.key, rules=tuple(rules), layer=self.layer)]
 
 
-class ScrapeOnlyExporter(Exporter):
+class ScrapeOnlyIntegration(Integration):
     """An exporter something else runs (a Windows host, a broker's built-in endpoint): no
     workload, and a job that scrapes the addresses its settings list."""
 
     runs_workload: ClassVar[bool] = False
+    settings_model: ClassVar[type[ExporterSettings]] = ScrapeTargetSettings
 
     def scrape_jobs(self, own: ScrapeTargetSettings, topology: Topology) -> list[ScrapeJob]:
         if not own.targets:
