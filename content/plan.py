@@ -15,7 +15,7 @@ from content import thanos as thanos_plan
 from content.dashboards import IntegrationJobs, Urls, build_dashboards
 from content.dashboards import thanos as thanos_dashboards
 from content.dashboards.common import Board, Context, StackFacts
-from content.images import core_image, image_ref
+from content.images import core_image
 from content.integrations import INTEGRATIONS
 from content.overrides import apply_overrides
 from content.rules import Alert, RuleGroup, render_rule_file
@@ -58,8 +58,7 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
             rule_groups[f"{integration.key}.yml"] = integration.rule_groups(own, integration_jobs)
         jobs_by_integration[integration.key] = (integration_jobs, integration.dashboards)
         if integration.runs_workload:  # scrape-only ones run elsewhere (a Windows host, a broker's plugin)
-            image = image_ref(integration.image_key, integration.image or "", settings.images)
-            services.append(integration.service_plan(own, image, settings.exporter_resources))
+            services.append(integration.service_plan(own, settings.images, settings.exporter_resources))
 
     for app in settings.applications:
         job = application.scrape_job(app)

@@ -66,4 +66,4 @@ def exporters_model(integrations: tuple[Integration, ...]) -> type[ExportersBase
 
 EXPORTERS_MODEL = exporters_model(INTEGRATIONS)
 # Images a stack may replace (`images.overrides.<name>`) beside the stack's own services'.
-INTEGRATION_IMAGES: dict[str, str] = {i.image_key: i.image for i in INTEGRATIONS if i.image}
+INTEGRATION_IMAGES: dict[str, str] = {name: ref for i in INTEGRATIONS for name, ref in i.pinned_images().items()}

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from config.exporters import ExportersBase, ExporterSettings, ScrapeTargetSettings
 from config.fields import Resources
+from config.settings import Images
+from content.images import image_ref
 from content.rules import Alert, Recording, RuleGroup, target_down
 from content.scrape import ScrapeJob
 from content.service_plan import Probe, SecretFile, ServicePlan
@@ -50,6 +52,8 @@ class Integration:
     # The exporter's pinned upstream image (None: we run no workload); where each version was
     # checked is said next to it.
     image: ClassVar[Optional[str]] = None
+    # Images of further containers of its workload (a sidecar), by the name `images.overrides` uses.
+    extra_images: ClassVar[dict[str, str]] = {}
     layer: ClassVar[str] = "services"
     metrics_path: ClassVar[str] = "/metrics"
     user: ClassVar[Optional[str]] = "65534:65534"  # None: the image must run as root
@@ -74,6 +78,14 @@ class Integration:
     def image_key(self) -> str:
         """The name a stack gives in `images.overrides` to replace the image."""
         return self.key
+
+    def pinned_images(self) -> dict[str, str]:
+        """Every image the integration runs, by override name, as pinned upstream."""
+        return ({self.image_key: self.image} if self.image else {}) | dict(self.extra_images)
+
+    def image_of(self, name: str, images: Images) -> str:
+        """The reference to pull for its image `name`, after the stack's mirror and overrides."""
+        return image_ref(name, self.pinned_images()[name], images)
 
     # False: something else runs the exporter (a Windows host, a broker's built-in endpoint);
     # we only scrape the `targets` of its settings, and the plan declares no container.
@@ -122,9 +134,9 @@ class Integration:
         a Pulumi apply with the plain password; the result stays secret."""
         return {"secrets/password": password}
 
-    def service_plan(self, own: ExporterSettings, image: str, default_resources: Resources) -> ServicePlan:
-        """The exporter's workload: `image` is the reference to pull (the stack may mirror or
-        override it), `default_resources` the stack's `exporterResources`."""
+    def service_plan(self, own: ExporterSettings, images: Images, default_resources: Resources) -> ServicePlan:
+        """The exporter's workload: `images` says where the stack pulls from (a mirror, overrides),
+        `default_resources` are the stack's `exporterResources`."""
         password_key = self.password_key(own)
         secret_files: tuple[SecretFile, ...] = ()
         secret_env: dict[str, str] = {}
@@ -137,7 +149,7 @@ class Integration:
         return ServicePlan(
             name=self.service,
             bundle_dir=f"exporters/{self.key}",
-            image=image,
+            image=self.image_of(self.image_key, images),
             port=self.port,
             args=tuple(self.args(own)),
             env=self.env(own),
