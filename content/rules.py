@@ -7,7 +7,7 @@ once rather than repeated in every integration.
 An alert's threshold is data (`threshold`, written into `expr` where `$threshold` stands), so a
 stack can override it per rule, and each alert carries a `fixture`: the input series that make
 it fire, or keep it quiet, at whatever threshold it ends up with. The promtool tests are
-generated from those fixtures (content/alert_tests.py), never copied by hand.
+generated from those fixtures (harness/promtool_cases.py), never copied by hand.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Written for this stack rather than copied from the thanos mixin: the mixin's families (sidecar,
 compactor, query, store) with our thresholds as data, each alert with its fixture, so promtool
-proves it fires and stays quiet (content/alert_tests.py). Every alert takes its selector from
+proves it fires and stays quiet (harness/promtool_cases.py). Every alert takes its selector from
 its job, so rules and scrape config cannot drift.
 """
 

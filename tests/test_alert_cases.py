@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from content.alert_tests import cases, promtool_test_file
 from content.plan import build_plan
 from content.rules import Alert, Recording, RuleGroup
 from content.validation import validate
+from harness.promtool_cases import cases, promtool_test_file
 from harness.tools import tool
 from tests.conftest import STACKS, secret_keys_of, stack_raw
 from tests.matrix import EXAMPLE_SECRETS, with_every_integration

@@ -18,22 +18,12 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from content.dashboards import DashboardFile
-from content.dashboards.common import (
-    BUILTIN_VALUES,
-    FOLDERS,
-    MAX_UID,
-    UID_PREFIX,
-    VARIABLE,
-    Context,
-    StackFacts,
-    make_uid,
-    render,
-    runnable,
-)
+from content.dashboards.common import FOLDERS, MAX_UID, UID_PREFIX, Context, StackFacts, make_uid, render
 from content.integrations import INTEGRATIONS
 from content.plan import build_plan
 from content.topology import Topology
 from content.validation import validate
+from harness.panel_queries import BUILTIN_VALUES, VARIABLE, runnable
 from harness.tools import tool
 from tests.conftest import STACKS, docker_variant, secret_keys_of, stack_raw
 from tests.matrix import EXAMPLE_SECRETS, with_every_integration

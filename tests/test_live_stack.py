@@ -120,7 +120,7 @@ def test_every_dashboard_panel_query_returns_series(live):
     match all, returns at least one series."""
     import json
 
-    from content.dashboards.common import fault_of, runnable
+    from harness.panel_queries import fault_of, runnable
 
     wait_for(lambda: live.query('up{job="node"}'), "node series", 30)
     time.sleep(max(0.0, 35 - (time.monotonic() - live.started)))  # rate windows of 30s fill
@@ -145,7 +145,7 @@ def test_fault_only_panels_show_data_during_their_fault(live):
     error-ratio alert reaches the pager."""
     import json
 
-    from content.dashboards.common import fault_of, runnable
+    from harness.panel_queries import fault_of, runnable
 
     marked = []
     for path in (live.outdir / "grafana" / "dashboards").rglob("*.json"):

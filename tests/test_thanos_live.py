@@ -69,7 +69,7 @@ def test_every_dashboard_panel_answers_through_query_as_it_does_directly(stack):
     per replica pair, not two)."""
     import json
 
-    from content.dashboards.common import runnable
+    from harness.panel_queries import runnable
 
     time.sleep(max(0.0, 40 - (time.monotonic() - stack.started)))  # every 30s rate window full on both
     checked, differ = 0, []

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -248,7 +247,7 @@ def _levels(description: str, levels: Levels, base: str) -> tuple[str, Sequence[
     """(description, steps, base colour): an alert's lines add their note to the description
     (ahead of a fault note, which must stay last)."""
     if isinstance(levels, AlertLines):
-        fault = _FAULT_NOTE.search(description)
+        fault = FAULT_NOTE.search(description)
         at = fault.start() if fault else len(description)
         return f"{description[:at]} {levels.note}{description[at:]}", levels.levels, levels.base
     return description, levels, base
@@ -479,35 +478,11 @@ def finish(boards: list[Board], ctx_for_links: Context) -> dict[str, str]:
     return out
 
 
-def json_model(text: str) -> dict:
-    return json.loads(text)
-
-
-# Grafana's built-in variables, as a query outside Grafana may stand them in.
-BUILTIN_VALUES = {"__rate_interval": "5m", "__interval": "1m", "__range": "3h", "__all": ".*"}
-VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
-
-
-def runnable(expr: str, rate_interval: str = "5m") -> str:
-    """A panel query as Prometheus can run it without Grafana: built-ins get values, every
-    template variable matches everything (they are only ever used in `=~` matchers)."""
-    for name, value in {**BUILTIN_VALUES, "__rate_interval": rate_interval}.items():
-        expr = expr.replace(f"${name}", value)
-    return VARIABLE.sub(".*", expr)
-
-
 # A panel whose series exist only while something is wrong (no failed job yet: no error series)
 # says so in its description, where users read it and where the live tests find it.
-_FAULT_NOTE = re.compile(r" Has data only during a fault: (?P<fault>[^.]+)\.$")
+FAULT_NOTE = re.compile(r" Has data only during a fault: (?P<fault>[^.]+)\.$")
 
 
 def during_fault(description: str, fault: str) -> str:
     """`description` marked as showing data only during `fault` (e.g. "job errors")."""
     return f"{description} Has data only during a fault: {fault}."
-
-
-def fault_of(description: str) -> str | None:
-    """The fault a panel needs to show data, or None for a panel that always has data."""
-    match = _FAULT_NOTE.search(description or "")
-    return match["fault"] if match else None
-

@@ -24,10 +24,10 @@ from typing import Any, Optional, Protocol
 from urllib.parse import quote
 
 from config.units import duration_seconds
-from content.dashboards.common import runnable
 from harness.live.backends import restart_redis
 from harness.live.processes import http_get, wait_for
 from harness.live.stack import FAST_FOR, LiveStack, start_live_stack
+from harness.panel_queries import runnable
 from harness.program import shutdown
 
 

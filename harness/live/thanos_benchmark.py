@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from content.dashboards.common import runnable
 from harness.live.processes import http_get
 from harness.live.thanos import ThanosStack, available, start_thanos_stack, wait_until
+from harness.panel_queries import runnable
 from harness.program import shutdown
 
 
