@@ -1,4 +1,4 @@
-"""MongoDB through percona/mongodb_exporter (0.40, --compatible-mode for the 0.1x metric
+"""MongoDB through percona/mongodb_exporter (--compatible-mode, for the 0.1x metric
 names): connections against the connection limit and replica-set lag.
 
 Thresholds are this integration's defaults; a stack changes any of them per alert and

@@ -1,4 +1,4 @@
-"""MySQL and MariaDB through prometheus-community/mysqld_exporter (v0.15): connections
+"""MySQL and MariaDB through prometheus-community/mysqld_exporter: connections
 against max_connections, slow queries and replication on replicas (threads and lag).
 
 Thresholds are this integration's defaults; a stack changes any of them per alert and

@@ -1,4 +1,4 @@
-"""PostgreSQL through prometheus-community/postgres_exporter (v0.15): connections against
+"""PostgreSQL through prometheus-community/postgres_exporter: connections against
 max_connections, deadlocks, replication lag on replicas and long-running transactions.
 
 Thresholds are this integration's defaults; a stack changes any of them per alert and

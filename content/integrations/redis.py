@@ -1,4 +1,4 @@
-"""Redis through oliver006/redis_exporter (v1.62): memory against maxmemory, clients against
+"""Redis through oliver006/redis_exporter: memory against maxmemory, clients against
 maxclients, refused connections and replication.
 
 Thresholds are this integration's defaults; a stack changes any of them per alert and
