@@ -24,9 +24,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.services import PACKAGE
-from config.grafana_settings import ExternalGrafana, GrafanaTeam
+from config.grafana_settings import FOLDERS, ExternalGrafana, GrafanaTeam
 from content.dashboards import DashboardFile
-from content.dashboards.common import FOLDERS
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from content import application, prometheus, routing, self_monitoring, thanos_ru
 from content import thanos as thanos_plan
 from content.dashboards import DashboardFile, IntegrationJobs, Urls, build_dashboards
 from content.dashboards import thanos as thanos_dashboards
-from content.dashboards.common import Board, Context, StackFacts
+from content.dashboards.board import Board
+from content.dashboards.context import Context, StackFacts
 from content.integrations import INTEGRATIONS
 from content.overrides import apply_overrides
 from content.rules import Alert, RuleGroup

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from content.dashboards.common import FAULT_NOTE
+from content.dashboards.panels import FAULT_NOTE
 
 # Grafana's built-in variables, as a query outside Grafana may stand them in.
 BUILTIN_VALUES = {"__rate_interval": "5m", "__interval": "1m", "__range": "3h", "__all": ".*"}

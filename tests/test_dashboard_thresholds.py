@@ -11,11 +11,11 @@ from functools import cache
 import pytest
 import yaml
 
-from content.dashboards.common import SEVERITY_COLORS
+from content.dashboards.context import SEVERITY_COLORS
 from tests.conftest import STACKS
 from tests.test_alert_cases import plan_for
 
-# What `content.dashboards.common.alert_lines` writes into a panel's description.
+# What `content.dashboards.context.alert_lines` writes into a panel's description.
 NOTE = re.compile(r"Lines: the (?P<alert>\w+) alert's levels(?: \(value = (?P<how>1 - threshold|threshold × "
                   r"(?P<scale>[0-9.e+]+))\))?\.")
 # The comparison an alert's rendered expression ends with: `> 0.8`, `< 0.15`.

@@ -17,8 +17,10 @@ import yaml
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from config.grafana_settings import FOLDERS, UID_PREFIX
 from content.dashboards import DashboardFile
-from content.dashboards.common import FOLDERS, MAX_UID, UID_PREFIX, Context, StackFacts, make_uid, render
+from content.dashboards.board import render
+from content.dashboards.context import MAX_UID, Context, StackFacts, make_uid
 from content.integrations import INTEGRATIONS
 from content.plan import build_plan
 from content.topology import Topology

@@ -18,7 +18,8 @@ from typing import Optional
 from config.applications import Application
 from config.grafana_settings import FOLDERS, Folder
 from content.dashboards import alerts_overview, application, self_monitoring, thanos
-from content.dashboards.common import Board, Context, StackFacts, finish
+from content.dashboards.board import Board, finish
+from content.dashboards.context import Context, StackFacts
 from content.rules import Alert
 from content.scrape import ScrapeJob
 

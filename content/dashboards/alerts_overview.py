@@ -9,21 +9,9 @@ without one under this stack's own environment and cluster: it was evaluated her
 
 from __future__ import annotations
 
-from content.dashboards.common import (
-    ORANGE,
-    RED,
-    SEVERITY_COLORS,
-    Board,
-    Context,
-    Query,
-    add,
-    board,
-    extra_variable,
-    graph,
-    link,
-    make_uid,
-    single,
-)
+from content.dashboards.board import Board, add, board, extra_variable, link
+from content.dashboards.context import ORANGE, RED, SEVERITY_COLORS, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 
 UID = make_uid("alerts")
 

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from config.applications import Application
 from content.application import error_ratio_record, quantile_record
-from content.dashboards.common import (
-    RED,
-    Board,
-    Context,
-    Query,
-    add,
-    board,
-    during_fault,
-    graph,
-    make_uid,
-    single,
-)
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import RED, Context, make_uid
+from content.dashboards.panels import Query, during_fault, graph, single
 from content.rules import alert_prefix
 
 QUANTILES = (0.5, 0.95, 0.99)

@@ -5,7 +5,9 @@ jobs (`content.prometheus.platform_jobs`). "Targets" panels cover every job of t
 from __future__ import annotations
 
 from content.dashboards import thanos
-from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import ORANGE, RED, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 
 UID = make_uid("self")
 

@@ -4,7 +4,9 @@ how fast and how reliably do Query and the store gateway answer. Built when the 
 
 from __future__ import annotations
 
-from content.dashboards.common import RED, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import RED, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.thanos import COMPACTOR, QUERY, SIDECAR, STORE
 from content.thanos_rules import GRPC_SERVER_ERRORS
 

@@ -16,7 +16,9 @@ from pydantic import AfterValidator, Field
 
 from config.exporters import ExporterSettings
 from config.fields import check_port
-from content.dashboards.common import ORANGE, RED, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import ORANGE, RED, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
 from content.rules import Alert, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob

@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Optional
 
 from config.exporters import ExporterSettings
-from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
 from content.rules import Alert, Series, labels_of, ratio_alert
 from content.scrape import ScrapeJob

@@ -16,19 +16,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from config.exporters import ExporterSettings
-from content.dashboards.common import (
-    ORANGE,
-    RED,
-    Board,
-    Context,
-    Query,
-    add,
-    board,
-    extra_variable,
-    graph,
-    make_uid,
-    single,
-)
+from content.dashboards.board import Board, add, board, extra_variable
+from content.dashboards.context import ORANGE, RED, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
 from content.rules import Alert, Fixture, RuleGroup, Series, labels_of, target_down
 from content.scrape import KUBERNETES_LABELS, ScrapeJob

@@ -12,7 +12,9 @@ WiredTiger cache and network.
 from __future__ import annotations
 
 from config.exporters import ServiceExporterSettings
-from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import Context, make_uid
+from content.dashboards.panels import Query, graph, reachable, single
 from content.integrations.services import Ratio, ServiceIntegration, near_limit_alerts
 from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
 from content.scrape import ScrapeJob

@@ -11,7 +11,9 @@ queries and commands, slow queries, InnoDB buffer pool, locks and network.
 from __future__ import annotations
 
 from config.exporters import ServiceExporterSettings
-from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import Context, make_uid
+from content.dashboards.panels import Query, graph, reachable, single
 from content.integrations.services import (
     Ratio,
     ServiceIntegration,

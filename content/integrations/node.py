@@ -12,7 +12,9 @@ and the file-system filter is the alerts' one, so the graph and the alert agree 
 from __future__ import annotations
 
 from config.exporters import ExporterSettings
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import ORANGE, Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
 from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 
 from config.exporters import ServiceExporterSettings
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import ORANGE, Context, make_uid
+from content.dashboards.panels import Query, graph, reachable, single
 from content.integrations.services import (
     Ratio,
     ServiceIntegration,

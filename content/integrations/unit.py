@@ -32,7 +32,8 @@ from content.service_plan import Probe, SecretFile, ServicePlan
 from content.workload import AccessRule, Egress, HostAccess
 
 if TYPE_CHECKING:
-    from content.dashboards.common import Board, Context
+    from content.dashboards.board import Board
+    from content.dashboards.context import Context
     from content.topology import Topology
 
 PLATFORMS = ("docker", "kubernetes")

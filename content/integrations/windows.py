@@ -17,7 +17,9 @@ from pydantic import Field
 
 from config.exporters import ScrapeTargetSettings
 from config.fields import HostPort
-from content.dashboards.common import Board, Context, Query, add, board, graph, make_uid, single
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import Context, make_uid
+from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import ScrapeOnlyIntegration
 from content.rules import Alert, Recording, Series, labels_of, ratio_alert
 from content.scrape import ScrapeJob
