@@ -22,7 +22,7 @@ class ServiceComponent(pulumi.ComponentResource):
                  secrets: Mapping[str, pulumi.Output[str]], opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:monitoring:{self.kind}", name, None, opts)
         self.plan = plan
-        self.workload = platform.run(plan, secrets, parent=self)
+        self.workload = platform.run(name, plan, secrets, pulumi.ResourceOptions(parent=self))
         """The resource that runs the service on its platform."""
         self.address = pulumi.Output.from_input(f"{plan.name}:{plan.port}")
         """Address of the service on the stack's network."""

@@ -10,16 +10,16 @@ import pulumi_random as random
 
 from components.dashboards import Dashboards, DashboardsArgs
 from components.platforms import Platform
-from components.platforms.docker import DockerPlatform
-from components.platforms.kubernetes import KubernetesPlatform
+from components.platforms.docker import DockerArgs, DockerPlatform
+from components.platforms.kubernetes import KubernetesArgs, KubernetesPlatform
 from components.services import PACKAGE, Alertmanager, Exporter, Grafana, Prometheus, Thanos
 from config.loader import LoadedSettings
 from content import grafana, thanos
 from content.topology import Topology
 from content.validation import ValidatedStack
 
-# One implementation of the Platform protocol per value of the `platform` setting.
-PLATFORMS = {"docker": DockerPlatform, "kubernetes": KubernetesPlatform}
+# One implementation of the Platform protocol per value of the `platform` setting, with its Args.
+PLATFORMS = {"docker": (DockerPlatform, DockerArgs), "kubernetes": (KubernetesPlatform, KubernetesArgs)}
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,10 @@ class MonitoringStack(pulumi.ComponentResource):
         for warning in loaded.warnings:
             pulumi.log.warn(warning.render(loaded.project), resource=self)
         secrets = self._secrets(name, loaded)
-        platform: Platform = PLATFORMS[settings.platform](name, settings, plan=plan, parent=self)
+        topology = Topology(settings)
+        platform_type, platform_args = PLATFORMS[settings.platform]
+        platform: Platform = platform_type(name, platform_args.of(settings, topology, plan),
+                                           pulumi.ResourceOptions(parent=self))
 
         kinds = {"prometheus": Prometheus, "alertmanager": Alertmanager, "grafana": Grafana,
                  **{name: Thanos for name in thanos.COMPONENTS}}
@@ -55,7 +58,6 @@ class MonitoringStack(pulumi.ComponentResource):
             )
             for service in plan.services
         }
-        topology = Topology(settings)
         self.dashboards: Optional[Dashboards] = None
         external = settings.grafana.external
         if settings.grafana.manage_by_api and external is not None:

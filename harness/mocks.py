@@ -23,18 +23,22 @@ class Record:
     type: str
     name: str
     parent: str  # URN of the parent ("" for the stack)
-    urn: str
+    urn: str  # as the mock monitor makes it (the engine's own URNs also carry every ancestor's type)
     inputs: dict[str, Any]
     protect: bool = False
     retain_on_delete: bool = False
     dependencies: list[str] = field(default_factory=list)
     provider: str = ""
     custom: bool = True
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """Each alias spec as sent to the engine: `parent` (a URN, or "" for none), `name` and
+    `type` where they differ from the resource's own (absent keys: unchanged)."""
 
 
 class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         _request.value = request
+        _request.urn = self.make_urn(request.parent, request.type, request.name)
         return super().RegisterResource(request)
 
 
@@ -55,17 +59,31 @@ class RecordingMocks(pulumi.runtime.Mocks):
             generated = "generated-" + hashlib.sha256(args.name.encode()).hexdigest()[:24]
             state["result"] = rpc.wrap_rpc_secret(generated)
         if request is not None:
-            urn = f"{request.parent or 'root'}${args.typ}::{args.name}"
+            urn = _request.urn
             with self._lock:
                 self.records.append(Record(
                     type=args.typ, name=args.name, parent=request.parent, urn=urn, inputs=dict(args.inputs),
                     protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
                     dependencies=list(request.dependencies), provider=args.provider, custom=bool(args.custom),
+                    aliases=[_alias(a) for a in request.aliases],
                 ))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {}
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias of a registration request as plain data (a whole old URN, or a spec)."""
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": alias.urn}
+    spec = alias.spec
+    out: dict[str, Any] = {k: v for k, v in (("name", spec.name), ("type", spec.type)) if v}
+    if spec.WhichOneof("parent") == "noParent" and spec.noParent:
+        out["parent"] = ""
+    elif spec.parentUrn:
+        out["parent"] = spec.parentUrn
+    return out
 
 
 def unwrap(value: Any, mask: str | None = None) -> Any:

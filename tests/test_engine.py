@@ -114,6 +114,42 @@ def test_second_preview_has_no_changes(ws, stack):
     run(ws, "preview", "--expect-no-changes", stack=stack)
 
 
+PLATFORM = "monstack:platform:Kubernetes"
+
+
+def old_layout(export: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """A `stack export` as the program left it before the platforms were components: no platform
+    component, its children (provider, namespace, policies, Ingress) directly under the stack
+    component, in their URNs, parents, provider references and dependencies. Also returns how
+    many resources moved."""
+    resources = export["deployment"]["resources"]
+    platform = next(r for r in resources if r["type"] == PLATFORM)
+    moved = sum(1 for r in resources if r.get("parent") == platform["urn"])
+    deployment = {**export["deployment"], "resources": [r for r in resources if r is not platform]}
+    text = json.dumps({**export, "deployment": deployment})
+    text = text.replace(json.dumps(platform["urn"]), json.dumps(platform["parent"])).replace(f"${PLATFORM}$", "$")
+    return json.loads(text), moved
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stacks_of_the_old_layout_upgrade_in_place(ws, stack):
+    """A stack deployed before the platforms were components upgrades without touching an object:
+    the aliases carry the provider, the protected namespace, the policies and the Ingress to their
+    new parent, so the one step is creating the platform component (which has no object of its
+    own), and the next preview has no changes. Without the aliases the engine plans to delete those
+    resources and create them anew, and the preview fails: the protected namespace cannot be deleted."""
+    state, moved = old_layout(ws.export(stack))
+    assert moved >= 4  # provider, namespace, two policies (and prod's Ingress)
+    path = ws.root / f"{stack}-old-layout.json"
+    path.write_text(json.dumps(state))
+    run(ws, "stack", "import", "--file", str(path), stack=stack)
+    planned = steps(run(ws, "preview", "--json", stack=stack))
+    assert [(s["op"], s["urn"].split("::")[2].rsplit("$", 1)[-1]) for s in planned] == [("create", PLATFORM)], planned
+    up = run(ws, "up", "--yes", "--skip-preview", stack=stack)
+    assert "+ 1 created" in up.stdout and not any(w in up.stdout for w in ("updated", "replaced", "deleted")), up.stdout
+    run(ws, "preview", "--expect-no-changes", stack=stack)
+
+
 def test_changing_one_threshold_changes_only_the_rules_and_the_pod_template(ws):
     """A threshold lives in Prometheus' rule file: its ConfigMap changes and the pod template's
     checksum rolls the pods. (Grafana's files and checksum may change too where the application
