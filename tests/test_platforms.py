@@ -134,7 +134,7 @@ def _declare_with_mocks(stack: str):
                                   [f"monstack:{k}" for k in secret_keys_of(stack)])
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="monstack", stack=stack, preview=False, monitor=RecordingMonitor(mocks))
-    from config.loader import load
+    from content.validation import load
 
     return mocks, load()
 
@@ -144,12 +144,10 @@ def test_run_names_children_from_its_name_and_passes_the_provider():
     the parent of `opts`, and sends every object through the platform's provider."""
     from components.platforms.digest import DIGEST_KEY_SECRET
     from components.platforms.kubernetes import KubernetesArgs, KubernetesPlatform
-    from content.plan import build_plan
     from content.topology import Topology
 
-    mocks, loaded = _declare_with_mocks("staging")
-    settings = loaded.settings
-    plan = build_plan(settings, salt_seed="test")
+    mocks, validated = _declare_with_mocks("staging")
+    settings, plan = validated.settings, validated.plan
     holder = pulumi.ComponentResource("test:index:Holder", "holder")
     platform = KubernetesPlatform("stand", KubernetesArgs.of(settings, Topology(settings), plan))
     service = next(s for s in plan.services if s.name == "prometheus")
