@@ -8,13 +8,17 @@ from collections.abc import Callable
 from typing import Optional
 
 from config.applications import Application, CustomAlert, ErrorRatioAlerts, LatencyAlerts, Levels, Threshold
-from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of, target_down
+from content.alert_factories import histogram_fixture, target_down
+from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
 
 # Quantiles recorded for every latency histogram (dashboards plot all three).
 RECORDED_QUANTILES = (0.5, 0.95, 0.99)
 # Job-level series keep the stack's labels, so dashboards filter them like any other series.
 JOB_LEVEL = "job, environment, cluster"
+# The stack's own application pages sooner than an exporter's target (2m): its users notice
+# a minute of it, and its deploys replace targets one at a time.
+APPLICATION_DOWN_FOR = "1m"
 
 
 def scrape_job(app: Application) -> ScrapeJob:
@@ -66,18 +70,6 @@ def _leveled(levels: Levels, make: Callable[[str, Threshold], Alert]) -> list[Al
     return [make(severity, threshold) for severity, threshold in variants if threshold is not None]
 
 
-def _latency_fixture(lat: LatencyAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:
-    """Observations all in the bucket (t/2, 2t] put the quantile well above t; all at or
-    below t/2 keep it well under."""
-
-    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
-        t = threshold or 1.0
-        buckets = {f"{t / 2:g}": 0.0 if fire else 1.0, f"{t * 2:g}": 1.0, "+Inf": 1.0}
-        return [Series(f"{lat.histogram}_bucket{labels_of(sel, le=le)}", rate, rate=True) for le, rate in buckets.items()]
-
-    return fixture
-
-
 def _error_fixture(err: ErrorRatioAlerts, sel: str) -> Callable[[Optional[float], bool], list[Series]]:
     def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
         t = threshold or 0.1
@@ -104,7 +96,7 @@ def custom_alert(app: Application, rule: CustomAlert, sel: str) -> Alert:
 def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
     sel = job.selector
     prefix = alert_prefix(app.name)
-    out: list[Alert] = [target_down(app.name, sel, app.name, for_="1m", runbook="application-down")]
+    out: list[Alert] = [target_down(app.name, sel, app.name, for_=APPLICATION_DOWN_FOR, runbook="application-down")]
     if app.queue:
         q = app.queue
         metric_sel = ",".join(s for s in (sel, q.selector) if s)
@@ -128,7 +120,7 @@ def alerts(app: Application, job: ScrapeJob) -> list[Alert]:
             threshold=t.above, threshold_kind=lat.THRESHOLD_KIND, for_=t.for_, severity=sev,
             summary=f"{app.name} job {pct} latency above $threshold s",
             description=f"{pct} job latency is {{{{ $value | humanizeDuration }}}} (threshold $threshold s for {t.for_}).",
-            fixture=_latency_fixture(lat, sel),
+            fixture=histogram_fixture(lat.histogram, sel),
         ))
     if app.errors:
         err = app.errors

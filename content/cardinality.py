@@ -14,12 +14,26 @@ from __future__ import annotations
 
 from typing import Optional
 
+from content.alert_factories import counter_increase_alert, share_fixture
 from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 
 RUNBOOK = "cardinality"
 # Fixture series of an arbitrary scraped job: the per-job alerts hold for any job.
 _TARGET = 'job="some-app"'
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# 80% of the sample limit: one more label value on a busy metric can take a job past it.
+NEAR_SAMPLE_LIMIT_ABOVE = 0.8
+NEAR_SAMPLE_LIMIT_FOR = "15m"  # a level the job holds, not one scrape of a busy moment
+# New series in 15 minutes above half the job's size: far beyond the churn of a rollout (which
+# renews a target's series once), the mark of a label taking unbounded values.
+SERIES_GROWTH_ABOVE = 0.5
+# One restart renews a target's series once, which the 15-minute window forgets before 30
+# minutes elapse; an unbounded label keeps adding them.
+SERIES_GROWTH_FOR = "30m"
+# Any scrape refused over a label or target limit: the job silently loses those targets.
+POOL_LIMIT_REFUSALS_ABOVE = 0
 
 
 def _per_target(metric: str, value: float) -> Series:
@@ -47,19 +61,18 @@ def sample_limit_hit() -> Alert:
 
 
 def near_sample_limit() -> Alert:
-    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
-        t = threshold or 0.0
-        share = t + (1 - t) / 2 if fire else t / 2
+    def inputs(share: float) -> list[Series]:
         return [_per_target("scrape_sample_limit", 1000), _per_target("scrape_samples_post_metric_relabeling", share * 1000)]
 
     return Alert(
-        name="ScrapeJobNearSampleLimit", runbook=RUNBOOK, severity="warning", for_="15m", threshold=0.8, threshold_kind="ratio",
+        name="ScrapeJobNearSampleLimit", runbook=RUNBOOK, severity="warning", for_=NEAR_SAMPLE_LIMIT_FOR,
+        threshold=NEAR_SAMPLE_LIMIT_ABOVE, threshold_kind="ratio",
         expr="max by (job) (scrape_samples_post_metric_relabeling / on (job, instance) (scrape_sample_limit > 0)) "
              "> $threshold",
         summary="A job nears its sample limit",
         description="A target of job {{ $labels.job }} brings {{ $value | humanizePercentage }} of its sampleLimit: "
                     "past the limit its scrapes are refused.",
-        fixture=fixture,
+        fixture=share_fixture(inputs),
     )
 
 
@@ -88,7 +101,8 @@ def series_growing_fast() -> Alert:
 
     added = "sum by (job) (sum_over_time(scrape_series_added[15m]))"
     return Alert(
-        name="JobSeriesGrowingFast", runbook=RUNBOOK, severity="warning", for_="30m", threshold=0.5, threshold_kind="ratio",
+        name="JobSeriesGrowingFast", runbook=RUNBOOK, severity="warning", for_=SERIES_GROWTH_FOR,
+        threshold=SERIES_GROWTH_ABOVE, threshold_kind="ratio",
         expr=f"{added} > $threshold * sum by (job) (scrape_samples_post_metric_relabeling) and {added} > {floor}",
         summary="A job's series grow abnormally fast",
         description="Job {{ $labels.job }} created {{ $value | humanize }} new series in 15 minutes, more than "
@@ -99,13 +113,12 @@ def series_growing_fast() -> Alert:
 
 def _pool_limit_hit(name: str, counter: str, limit: str, selector: str) -> Alert:
     """A limit Prometheus counts only as a whole (no job label on the counter)."""
-    return Alert(
-        name=name, runbook=RUNBOOK, severity="warning", for_="0s", threshold=0, threshold_kind="count",
-        expr=f"increase({counter}{{{selector}}}[5m]) > $threshold",
-        summary=f"A scrape job is over its {limit}",
-        description=f"{{{{ $labels.instance }}}} refused {{{{ $value | humanize }}}} scrapes over a job's {limit} in "
-                    "5 minutes: the targets page (/api/v1/targets, lastError) names the job.",
-        fixture=lambda _t, fire: [Series(f"{counter}{labels_of(selector)}", 0.05 if fire else 0, rate=True)],
+    return counter_increase_alert(
+        name, counter, selector, POOL_LIMIT_REFUSALS_ABOVE, "warning",
+        f"A scrape job is over its {limit}",
+        f"{{{{ $labels.instance }}}} refused {{{{ $value | humanize }}}} scrapes over a job's {limit} in "
+        "5 minutes: the targets page (/api/v1/targets, lastError) names the job.",
+        runbook=RUNBOOK,
     )
 
 

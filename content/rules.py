@@ -1,4 +1,5 @@
-"""Alerting and recording rules as data, and the shared alert factories.
+"""Alerting and recording rules as data (the factories that build the common shapes of alert
+are in content/alert_factories.py).
 
 Integrations return `RuleGroup`s; `render_rule_file` turns them into a promtool-checked file.
 Every alert gets a `severity`, a `summary`, a `description` and a `runbook_url`, added here
@@ -156,82 +157,3 @@ def labels_of(selector: str, instance: str = "target:9100", **extra: str) -> str
     """Series labels for a fixture: the job's selector plus an instance and any others."""
     pairs = [selector, f'instance="{instance}"'] + [f'{k}="{v}"' for k, v in extra.items()]
     return "{" + ",".join(pairs) + "}"
-
-
-def gauge_fixture(metric: str, selector: str, above: bool = True, **extra: str) -> Fixture:
-    """Fixture of a `metric > threshold` (or `<` with above=False) alert on a gauge: the value sits
-    a margin beyond the threshold to fire, and as far on the safe side to stay quiet."""
-
-    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
-        t = threshold or 0.0
-        margin = max(abs(t) * 0.5, 1.0) if t >= 1 or t == 0 else abs(t) * 0.5
-        beyond = fire == above
-        return [Series(f"{metric}{labels_of(selector, **extra)}", t + margin if beyond else t - margin)]
-
-    return fixture
-
-
-def ratio_fixture(numerator: str, denominator: str, above: bool = True, rate: bool = False) -> Fixture:
-    """Fixture of a `numerator / denominator` alert whose threshold is a share (0..1): the share
-    sits halfway between the threshold and the far end (1 or 0) on the firing side, and at half
-    the distance on the quiet side, so any overridden share stays testable. With `rate=True`
-    both are counters (the denominator grows by 1 a second)."""
-
-    def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
-        t = threshold or 0.0
-        share = t + (1 - t) / 2 if fire == above else t / 2
-        total = 1.0 if rate else 1000.0
-        return [Series(denominator, total, rate=rate), Series(numerator, share * total, rate=rate)]
-
-    return fixture
-
-
-def ratio_alert(name: str, numerator: str, denominator: str, selector: str, *, threshold: float, severity: str,
-                for_: str, summary: str, description: str, above: bool = True, window: Optional[str] = None,
-                filters: str = "", denominator_filter: str = "", series_labels: Optional[dict[str, str]] = None) -> Alert:
-    """An alert on the share `numerator / denominator` of two metrics of one job: two gauges, or
-    with `window` the rates of two counters. `filters` are extra matchers (`name!=""`) beside the
-    job's selector; `denominator_filter` (` > 0`) drops series whose denominator means "no limit";
-    `series_labels` are the labels of the fixture's series beyond job and instance."""
-    sel = f"{selector},{filters}" if filters else selector
-    num, den = f"{numerator}{{{sel}}}", f"{denominator}{{{sel}}}"
-    if window:
-        num, den = f"rate({num}[{window}])", f"rate({den}[{window}])"
-    if denominator_filter:
-        den = f"({den}{denominator_filter})"
-    labels = labels_of(selector, **(series_labels or {}))
-    return Alert(
-        name=name,
-        expr=f"{num} / {den} {'>' if above else '<'} $threshold",
-        threshold=threshold, threshold_kind="ratio", for_=for_, severity=severity, summary=summary,
-        description=description,
-        fixture=ratio_fixture(f"{numerator}{labels}", f"{denominator}{labels}", above=above, rate=bool(window)),
-    )
-
-
-def target_down(job_name: str, selector: str, title: str, for_: str = "2m", runbook: str = "") -> Alert:
-    """The alert every scrape job gets: its target stopped answering."""
-    return Alert(
-        name=f"{alert_prefix(job_name)}Down",
-        runbook=runbook,
-        expr=f"up{{{selector}}} == 0",
-        for_=for_,
-        severity="critical",
-        summary=f"{title} target is down",
-        description=f"{title} target {{{{ $labels.instance }}}} of job {job_name} has not answered scrapes for {for_}.",
-        fixture=lambda _t, fire: [Series(f"up{labels_of(selector)}", 0 if fire else 1)],
-    )
-
-
-def watchdog() -> Alert:
-    """Always firing: a dead man's switch receiver pages when it stops arriving."""
-    return Alert(
-        name="Watchdog",
-        expr="vector(1)",
-        severity="info",
-        summary="Alerting pipeline heartbeat",
-        description="This alert always fires. If the dead man's switch stops receiving it, "
-        "Prometheus, Alertmanager or the route between them is broken.",
-        always_fires=True,
-        fixture=lambda _t, _fire: [],
-    )

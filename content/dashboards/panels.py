@@ -15,7 +15,7 @@ from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
 
-from content.dashboards.context import GREEN, RED, AlertLines, Context
+from content.dashboards.context import GREEN, AlertLines
 
 DATASOURCE_TYPE = "prometheus"
 DATASOURCE = models.DataSourceRef(type_val=DATASOURCE_TYPE, uid="${datasource}")
@@ -132,15 +132,7 @@ def single(title: str, description: str, unit: str, query: Query, span: int = ST
     return panel
 
 
-def reachable(ctx: Context, metric: str, what: str) -> stat.Panel:
-    """The exporter's own "can I reach the service" gauge (redis_up, pg_up, ...): the first
-    thing to look at on every service dashboard; red when any instance is unreachable."""
-    return single(f"{what} reachable", f"Whether the exporter reaches {what} ({metric}; 0 fires "
-                  "the Unreachable alert).", "bool_yes_no",
-                  Query(f"min by (instance) ({metric}{{{ctx.sel()}}})", "{{instance}}"),
-                  levels=[(1, GREEN)], base=RED)
-
-
+# A panel whose series exist only while something is wrong (no failed job yet: no error series)
 # says so in its description, where users read it and where the live tests find it.
 FAULT_NOTE = re.compile(r" Has data only during a fault: (?P<fault>[^.]+)\.$")
 

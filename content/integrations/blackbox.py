@@ -16,17 +16,32 @@ from pydantic import AfterValidator, Field
 
 from config.exporters import ExporterSettings
 from config.fields import check_port
+from content.alert_factories import flag_alert, gauge_alert, pair
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import ORANGE, RED, Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
-from content.rules import Alert, Series, gauge_fixture, labels_of
+from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 from content.topology import Topology
 from content.workload import CONFIG_DIR, Egress
 from content.yamlio import dump
 
 DAY_SECONDS = 86400
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# Two minutes of failed probes: longer than a deploy's restart or one lost packet.
+PROBE_FAILED_FOR = "2m"
+# Two weeks before expiry: automated renewal (ACME renews at 30 days left) has failed for
+# two weeks already, and there is time to find out why.
+CERTIFICATE_DAYS_BELOW = 14
+CERTIFICATE_FOR = "10m"  # a probe that hit one old replica behind a load balancer is not the certificate
+# Three days leave one working day to renew by hand if automation (ACME) is broken.
+CERTIFICATE_DAYS_CRITICAL_BELOW = 3
+# A probe over 1 s on average, for ten minutes, is a page users feel as slow; the module's
+# timeout (5 s) is far above it.
+PROBE_SLOW_ABOVE = 1
+PROBE_SLOW_FOR = "10m"  # the 5-minute average already smooths spikes: ten minutes of it is a trend
 
 MODULES = {
     "http_2xx": {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}},
@@ -99,31 +114,23 @@ class Blackbox(Integration):
         certificate = Alert(
             name="ProbeCertificateExpiring",
             expr=f"(probe_ssl_earliest_cert_expiry{{{sel}}} - time()) / {DAY_SECONDS} < $threshold",
-            threshold=14, threshold_kind="days", for_="10m", severity="warning",
+            threshold=CERTIFICATE_DAYS_BELOW, threshold_kind="days", for_=CERTIFICATE_FOR, severity="warning",
             summary="TLS certificate expires within $threshold days",
             description="The certificate served by {{ $labels.instance }} expires in {{ $value | humanize }} days.",
             fixture=expiry,
         )
         return [
-            Alert(
-                name="ProbeFailed",
-                expr=f"probe_success{{{sel}}} == 0",
-                for_="2m", severity="critical",
-                summary="Probe failing",
-                description="Probe of {{ $labels.instance }} has failed for 2 minutes.",
-                fixture=lambda _t, fire: [Series(f"probe_success{labels_of(sel)}", 0 if fire else 1)],
+            flag_alert(
+                "ProbeFailed", "probe_success", sel, PROBE_FAILED_FOR, "critical", "Probe failing",
+                "Probe of {{ $labels.instance }} has failed for 2 minutes.",
             ),
-            certificate,
-            # Three days leave one working day to renew by hand if automation (ACME) is broken.
-            certificate.replace(threshold=3, severity="critical"),
-            Alert(
-                name="ProbeSlow",
-                expr=f"avg_over_time(probe_duration_seconds{{{sel}}}[5m]) > $threshold",
-                threshold=1, threshold_kind="seconds", for_="10m", severity="warning",
+            *pair(certificate, critical=CERTIFICATE_DAYS_CRITICAL_BELOW),
+            gauge_alert(
+                "ProbeSlow", "probe_duration_seconds", sel, around="avg_over_time({}[5m])", threshold=PROBE_SLOW_ABOVE,
+                threshold_kind="seconds", for_=PROBE_SLOW_FOR, severity="warning",
                 summary="Probe takes longer than $threshold s",
                 description="Probes of {{ $labels.instance }} took {{ $value | humanizeDuration }} on average "
                 "over 5 minutes (the module times out at 5s).",
-                fixture=gauge_fixture("probe_duration_seconds", sel),
             ),
         ]
 

@@ -14,17 +14,31 @@ from __future__ import annotations
 from typing import Optional
 
 from config.exporters import ExporterSettings
+from content.alert_factories import ratio_alert, share
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
-from content.rules import Alert, Series, labels_of, ratio_alert
+from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 from content.workload import HostAccess
 
 # Named containers only: the cgroups of the host and of anonymous pause containers have name="".
 CONTAINERS = 'name!=""'
 CONTAINER_LABELS = {"name": "app", "image": "example/app:1.0"}  # the fixtures' container
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# A quarter of its CPU periods throttled slows a container's requests visibly; a few percent is
+# normal for a bursty one.
+CPU_THROTTLED_ABOVE = 0.25
+# Throttling comes in bursts (a batch, a GC): a quarter of an hour of it is the limit being too
+# low, not a spike.
+CPU_THROTTLED_FOR = "15m"
+# 90% of the memory limit leaves room to react before the OOM killer, which acts at 100%.
+MEMORY_NEAR_LIMIT_ABOVE = 0.9
+MEMORY_NEAR_LIMIT_FOR = "5m"  # a working set that stays there, not a spike the kernel reclaims
+# One or two restarts in 15 minutes can be a deploy or a one-off crash; more is a crash loop.
+RESTARTS_ABOVE = 2
 
 
 UID = make_uid("cadvisor")
@@ -53,6 +67,7 @@ class Cadvisor(Integration):
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
         named = f"{sel},{CONTAINERS}"
+        containers = {"filters": CONTAINERS, "series_labels": CONTAINER_LABELS}
 
         def restarts(t: Optional[float], fire: bool) -> list[Series]:
             # A crash-looping container gets a new start time every minute (the test's scrape
@@ -64,29 +79,30 @@ class Cadvisor(Integration):
             # Throttled periods are those in which the container wanted CPU beyond its quota;
             # the series exist only for containers with a CPU limit (`--cpus`).
             ratio_alert(
-                "ContainerCpuThrottled", "container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
-                sel, filters=CONTAINERS, window="5m", threshold=0.25, for_="15m", severity="warning",
+                "ContainerCpuThrottled", share("container_cpu_cfs_throttled_periods_total",
+                                               "container_cpu_cfs_periods_total", sel, window="5m", **containers),
+                threshold=CPU_THROTTLED_ABOVE, for_=CPU_THROTTLED_FOR, severity="warning",
                 summary="Container CPU throttled in more than $threshold of periods",
                 description="Container {{ $labels.name }} on {{ $labels.instance }} was throttled in "
                 "{{ $value | humanizePercentage }} of its CPU periods: its CPU limit is too low for its load.",
-                series_labels=CONTAINER_LABELS,
             ),
             # Working set is what the kernel cannot reclaim: at the limit the OOM killer acts.
             # A container without a memory limit reports a limit of 0, left out by `> 0`.
             ratio_alert(
-                "ContainerMemoryNearLimit", "container_memory_working_set_bytes", "container_spec_memory_limit_bytes",
-                sel, filters=CONTAINERS, denominator_filter=" > 0", threshold=0.9, for_="5m", severity="warning",
+                "ContainerMemoryNearLimit", share("container_memory_working_set_bytes",
+                                                  "container_spec_memory_limit_bytes", sel, denominator_filter=" > 0",
+                                                  **containers),
+                threshold=MEMORY_NEAR_LIMIT_ABOVE, for_=MEMORY_NEAR_LIMIT_FOR, severity="warning",
                 summary="Container memory above $threshold of its limit",
                 description="Container {{ $labels.name }} on {{ $labels.instance }} uses "
                 "{{ $value | humanizePercentage }} of its memory limit: it is close to being OOM-killed.",
-                series_labels=CONTAINER_LABELS,
             ),
             # A restart under a restart policy keeps the container (and its series) and moves
             # its start time; a container recreated by a deploy is a new series, not a restart.
             Alert(
                 name="ContainerRestarting",
                 expr=f"changes(container_start_time_seconds{{{named}}}[15m]) > $threshold",
-                threshold=2, threshold_kind="count", severity="warning",
+                threshold=RESTARTS_ABOVE, threshold_kind="count", severity="warning",
                 summary="Container restarted more than $threshold times in 15 minutes",
                 description="Container {{ $labels.name }} on {{ $labels.instance }} restarted {{ $value }} times "
                 "in 15 minutes: it is crash-looping.",

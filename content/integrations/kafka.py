@@ -17,14 +17,24 @@ from pydantic import BeforeValidator, Field
 
 from config.exporters import ExporterSettings
 from config.fields import HostPort
+from content.alert_factories import gauge_alert
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import RED, Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
-from content.rules import Alert, Series, gauge_fixture, labels_of
+from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 
 TOPIC = {"topic": "clips", "partition": "0"}  # the fixtures' partition
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# A thousand messages behind on one topic is more than a consumer catches up with in a moment;
+# for a quarter of an hour it means the group does not keep up. Busy topics override it.
+CONSUMER_LAG_ABOVE = 1000
+CONSUMER_LAG_FOR = "15m"  # a rebalance or a deploy stalls consumers for minutes, not fifteen
+# A partition under-replicated for ten minutes is not a broker's restart catching up: one more
+# broker lost may lose its data.
+UNDER_REPLICATED_FOR = "10m"
 
 
 UID = make_uid("kafka")
@@ -62,20 +72,19 @@ class Kafka(Integration):
 
         return [
             # Lag summed over a group's partitions of one topic: how many messages it is behind.
-            Alert(
-                name="KafkaConsumerGroupLag",
-                expr=f"sum by (instance, consumergroup, topic) (kafka_consumergroup_lag{{{sel}}}) > $threshold",
-                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
+            gauge_alert(
+                "KafkaConsumerGroupLag", "kafka_consumergroup_lag", sel, around="sum by (instance, consumergroup, topic) ({})",
+                threshold=CONSUMER_LAG_ABOVE, threshold_kind="count", for_=CONSUMER_LAG_FOR, severity="warning",
                 summary="Kafka consumer group more than $threshold messages behind",
                 description="Consumer group {{ $labels.consumergroup }} is {{ $value }} messages behind on topic "
                 "{{ $labels.topic }} (exporter {{ $labels.instance }}).",
-                fixture=gauge_fixture("kafka_consumergroup_lag", sel, consumergroup="clip-workers", **TOPIC),
+                consumergroup="clip-workers", **TOPIC,
             ),
             # A partition with fewer in-sync replicas than replicas: one more broker loss may lose data.
             Alert(
                 name="KafkaUnderReplicatedPartitions",
                 expr=f"sum by (instance, topic) (kafka_topic_partition_under_replicated_partition{{{sel}}}) > 0",
-                for_="10m", severity="critical",
+                for_=UNDER_REPLICATED_FOR, severity="critical",
                 summary="Kafka partitions are under-replicated",
                 description="Topic {{ $labels.topic }} has {{ $value }} under-replicated partitions "
                 "(exporter {{ $labels.instance }}) for 10 minutes.",

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from config.exporters import ExporterSettings
+from content.alert_factories import flag_alert, pair, ratio_alert, share, target_down
 from content.dashboards.board import Board, add, board, extra_variable
 from content.dashboards.context import ORANGE, RED, Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import Integration
-from content.rules import Alert, Fixture, RuleGroup, Series, labels_of, target_down
+from content.rules import Alert, Fixture, RuleGroup, Series, labels_of
 from content.scrape import KUBERNETES_LABELS, ScrapeJob
 from content.topology import Topology
 from content.workload import SERVICE_ACCOUNT_DIR, AccessRule, Egress
@@ -53,7 +54,12 @@ def _grouped(resources: tuple[tuple[str, str], ...], verbs: tuple[str, ...]) -> 
 # Thresholds, next to the alerts they drive (kubernetes-mixin's defaults).
 VOLUME_FREE_WARNING = 0.15  # KubePersistentVolumeFillingUp warning: below 15% free
 VOLUME_FREE_CRITICAL = 0.03  # ... critical: below 3% free, minutes from a full volume
+VOLUME_FREE_CRITICAL_FOR = "1m"  # so little room left that waiting longer risks the volume filling first
 KUBE_ALERT_FOR = "15m"  # long enough to ride out a rollout or a node's reboot
+# Pressure clears as soon as the kubelet has evicted enough: five minutes of it is a node that
+# stays short, not one eviction round.
+NODE_PRESSURE_FOR = "5m"
+VOLUME_FREE_FOR = "5m"  # free space changes slowly: five minutes rule out a transient dip
 
 
 CLUSTER, NODES, WORKLOADS = make_uid("k8s-cluster"), make_uid("k8s-nodes"), make_uid("k8s-workloads")
@@ -176,6 +182,24 @@ def _gauges(selector: str, *series: tuple[str, dict[str, str], float, float]) ->
     return fixture
 
 
+def _replicas_mismatch(ksm: str, kind: str, left: str, compare: str, right: str, labels: dict[str, str], *,
+                       quiet: float, firing: float, description: str, firing_first: bool = False) -> Alert:
+    """A workload whose replicas differ from the desired number while no rollout is moving it
+    (its updated replicas unchanged for 10 minutes: a rollout in progress is not a mismatch).
+    The fixture holds both sides at `quiet`, then the `right` one (or `left` with
+    `firing_first`) at `firing`."""
+    updated = f"kube_{kind.lower()}_status_replicas_updated"
+    return Alert(
+        name=f"Kube{kind}ReplicasMismatch", for_=KUBE_ALERT_FOR, severity="warning",
+        expr=f"{left}{{{ksm}}} {compare} {right}{{{ksm}}} and changes({updated}{{{ksm}}}[10m]) == 0",
+        fixture=_gauges(ksm, (left, labels, firing if firing_first else quiet, quiet),
+                        (right, labels, quiet if firing_first else firing, quiet),
+                        (updated, labels, quiet, quiet)),
+        summary=f"{kind} has not matched its expected number of replicas",
+        description=description,
+    )
+
+
 def app_alerts(ksm: str) -> list[Alert]:
     """Workload alerts on kube-state-metrics' series (selector `ksm`)."""
     return [
@@ -192,24 +216,16 @@ def app_alerts(ksm: str) -> list[Alert]:
                               ("kube_pod_status_phase", POD | {"phase": "Running"}, 0, 1)),
               summary="Pod has not been ready for 15 minutes",
               description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has been in a non-ready state for 15 minutes."),
-        Alert(name="KubeDeploymentReplicasMismatch", for_=KUBE_ALERT_FOR, severity="warning",
-              expr=(f"kube_deployment_spec_replicas{{{ksm}}} > kube_deployment_status_replicas_available{{{ksm}}}"
-                    f" and changes(kube_deployment_status_replicas_updated{{{ksm}}}[10m]) == 0"),
-              fixture=_gauges(ksm, ("kube_deployment_spec_replicas", DEPLOYMENT, 3, 3),
-                              ("kube_deployment_status_replicas_available", DEPLOYMENT, 2, 3),
-                              ("kube_deployment_status_replicas_updated", DEPLOYMENT, 3, 3)),
-              summary="Deployment has not matched its expected number of replicas",
-              description="Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had fewer available "
-              "replicas than desired for 15 minutes."),
-        Alert(name="KubeStatefulSetReplicasMismatch", for_=KUBE_ALERT_FOR, severity="warning",
-              expr=(f"kube_statefulset_status_replicas_ready{{{ksm}}} != kube_statefulset_replicas{{{ksm}}}"
-                    f" and changes(kube_statefulset_status_replicas_updated{{{ksm}}}[10m]) == 0"),
-              fixture=_gauges(ksm, ("kube_statefulset_status_replicas_ready", STATEFULSET, 1, 3),
-                              ("kube_statefulset_replicas", STATEFULSET, 3, 3),
-                              ("kube_statefulset_status_replicas_updated", STATEFULSET, 3, 3)),
-              summary="StatefulSet has not matched its expected number of replicas",
-              description="StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had "
-              "{{ $value }} ready replicas, not the desired number, for 15 minutes."),
+        _replicas_mismatch(
+            ksm, "Deployment", "kube_deployment_spec_replicas", ">", "kube_deployment_status_replicas_available",
+            DEPLOYMENT, quiet=3, firing=2,
+            description="Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had fewer available "
+            "replicas than desired for 15 minutes."),
+        _replicas_mismatch(
+            ksm, "StatefulSet", "kube_statefulset_status_replicas_ready", "!=", "kube_statefulset_replicas",
+            STATEFULSET, quiet=3, firing=1, firing_first=True,
+            description="StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had "
+            "{{ $value }} ready replicas, not the desired number, for 15 minutes."),
         Alert(name="KubeJobFailed", for_=KUBE_ALERT_FOR, severity="warning",
               expr=f"kube_job_failed{{{ksm}}} > 0",
               fixture=_gauges(ksm, ("kube_job_failed", {"namespace": "app", "job_name": "migrate"}, 1, 0)),
@@ -221,35 +237,24 @@ def app_alerts(ksm: str) -> list[Alert]:
 
 def node_alerts(ksm: str, kubelet: str) -> list[Alert]:
     """Node and volume alerts: node conditions from kube-state-metrics, volume stats from the kubelet."""
-    free = (f"kubelet_volume_stats_available_bytes{{{kubelet}}} / kubelet_volume_stats_capacity_bytes{{{kubelet}}}")
     claim = {"namespace": "app", "persistentvolumeclaim": "data-0"}
-
-    def volume(threshold: Optional[float], fire: bool) -> list[Series]:
-        free_bytes = 100 * (threshold or 0.1) * (0.5 if fire else 1.5)
-        return [Series(f"kubelet_volume_stats_capacity_bytes{labels_of(kubelet, **claim)}", 100),
-                Series(f"kubelet_volume_stats_available_bytes{labels_of(kubelet, **claim)}", min(free_bytes, 100))]
-
-    filling = Alert(name="KubePersistentVolumeFillingUp", for_="5m", severity="warning",
-                    expr=f"{free} < $threshold", threshold=VOLUME_FREE_WARNING, threshold_kind="ratio", fixture=volume,
-                    summary="Persistent volume is filling up",
-                    description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
-                    "{{ $value | humanizePercentage }} free.")
+    free = share("kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes", kubelet,
+                 series_labels=claim)
+    filling = ratio_alert("KubePersistentVolumeFillingUp", free, above=False, threshold=VOLUME_FREE_WARNING,
+                          for_=VOLUME_FREE_FOR, severity="warning",
+                          summary="Persistent volume is filling up",
+                          description="Volume claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
+                          "{{ $value | humanizePercentage }} free.")
     return [
-        Alert(name="KubeNodeNotReady", for_=KUBE_ALERT_FOR, severity="warning",
-              expr=f'kube_node_status_condition{{{ksm},condition="Ready",status="true"}} == 0',
-              fixture=_gauges(ksm, ("kube_node_status_condition", NODE | {"condition": "Ready", "status": "true"}, 0, 1)),
-              summary="Node is not ready",
-              description="{{ $labels.node }} has been unready for 15 minutes."),
-        Alert(name="KubeNodePressure", for_="5m", severity="warning",
-              expr=f'kube_node_status_condition{{{ksm},condition=~"MemoryPressure|DiskPressure|PIDPressure",'
-                   f'status="true"}} == 1',
-              fixture=_gauges(ksm, ("kube_node_status_condition", NODE | {"condition": "MemoryPressure",
-                                                                          "status": "true"}, 1, 0)),
-              summary="Node is under resource pressure",
-              description="{{ $labels.node }} reports {{ $labels.condition }}; the kubelet evicts pods from it."),
-        filling,
-        filling.replace(for_="1m", severity="critical", threshold=VOLUME_FREE_CRITICAL,
-                        summary="Persistent volume is almost full"),
+        flag_alert("KubeNodeNotReady", "kube_node_status_condition", ksm, KUBE_ALERT_FOR, "warning",
+                   "Node is not ready", "{{ $labels.node }} has been unready for 15 minutes.",
+                   filters=READY, **NODE, condition="Ready", status="true"),
+        flag_alert("KubeNodePressure", "kube_node_status_condition", ksm, NODE_PRESSURE_FOR, "warning",
+                   "Node is under resource pressure",
+                   "{{ $labels.node }} reports {{ $labels.condition }}; the kubelet evicts pods from it.",
+                   bad=1, filters=PRESSURE, **NODE, condition="MemoryPressure", status="true"),
+        *pair(filling, critical=VOLUME_FREE_CRITICAL, critical_for=VOLUME_FREE_CRITICAL_FOR,
+              summary="Persistent volume is almost full"),
     ]
 
 

@@ -12,11 +12,19 @@ WiredTiger cache and network.
 from __future__ import annotations
 
 from config.exporters import ServiceExporterSettings
+from content.alert_factories import Ratio, near_limit_alerts
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import Context, make_uid
-from content.dashboards.panels import Query, graph, reachable, single
-from content.integrations.services import Ratio, ServiceIntegration, near_limit_alerts
-from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
+from content.dashboards.panels import Query, graph
+from content.dashboards.service_overview import InstanceStat, Uptime, overview_row
+from content.integrations.services import (
+    NEAR_LIMIT_ABOVE,
+    NEAR_LIMIT_CRITICAL_ABOVE,
+    NEAR_LIMIT_FOR,
+    ServiceIntegration,
+    replication_lag_alerts,
+)
+from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob
 
 
@@ -29,10 +37,9 @@ def connections(selector: str) -> Ratio:
                 Series(f"mongodb_connections{labels_of(selector, state='available')}", 1000 * (1 - ratio))]
 
     return Ratio(
-        "instance:mongodb_connections:ratio",
         f'sum without (state) (mongodb_connections{{{selector},state="current"}})'
         f' / (sum without (state) (mongodb_connections{{{selector},state=~"current|available"}}) > 0)',
-        inputs,
+        inputs, record="instance:mongodb_connections:ratio", selector=selector,
     )
 
 
@@ -66,23 +73,19 @@ class Mongodb(ServiceIntegration):
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
-        lag = Alert(
-            name="MongodbReplicationLag",
-            # One series per secondary (`name`), lag behind the primary's optime, in seconds.
-            expr=f"mongodb_mongod_replset_member_replication_lag{{{sel}}} > $threshold",
-            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
-            summary="MongoDB secondary more than $threshold s behind",
-            description="Member {{ $labels.name }} of {{ $labels.set }} (seen from {{ $labels.instance }}) is "
-            "{{ $value | humanizeDuration }} behind the primary.",
-            fixture=gauge_fixture("mongodb_mongod_replset_member_replication_lag", sel,
-                                  name="mongo-2:27017", set="rs0", state="SECONDARY"),
-        )
         return super().alerts(own, job) + [
-            # 80%/90%: past the limit mongod closes new connections straight away.
-            *near_limit_alerts("MongodbTooManyConnections", connections(sel), sel, "MongoDB", "connections",
-                               "the connection limit"),
-            lag,
-            lag.replace(threshold=300, for_="2m", severity="critical"),
+            # Past the limit mongod closes new connections straight away.
+            *near_limit_alerts("MongodbTooManyConnections", connections(sel), "MongoDB", "connections",
+                               "the connection limit", warning=NEAR_LIMIT_ABOVE, critical=NEAR_LIMIT_CRITICAL_ABOVE,
+                               for_=NEAR_LIMIT_FOR),
+            # One series per secondary (`name`), lag behind the primary's optime, in seconds.
+            *replication_lag_alerts(
+                "MongodbReplicationLag", "mongodb_mongod_replset_member_replication_lag", sel,
+                summary="MongoDB secondary more than $threshold s behind",
+                description="Member {{ $labels.name }} of {{ $labels.set }} (seen from {{ $labels.instance }}) is "
+                "{{ $value | humanizeDuration }} behind the primary.",
+                name="mongo-2:27017", set="rs0", state="SECONDARY",
+            ),
         ]
 
     def dashboards(self, ctx: Context) -> list[Board]:
@@ -94,14 +97,11 @@ class Mongodb(ServiceIntegration):
                   related=[(make_uid("alerts"), "Alerts overview"), (make_uid("node"), "Linux hosts")])
         return [add(
             b,
-            ("Overview", [
-                reachable(ctx, "mongodb_up", "MongoDB"),
-                single("Uptime", "Time since mongod started.", "s",
-                       Query(f"max by (instance) (mongodb_instance_uptime_seconds{{{s}}})", "{{instance}}")),
-                single("Connections", "Open client connections.", "short",
-                       Query(f"sum by (instance) (mongodb_connections{{{current}}})", "{{instance}}")),
-                single("Operations per second", "Inserts, queries, updates, deletes, getmores and commands.", "ops",
-                       Query(f"sum by (instance) (rate(mongodb_op_counters_total{{{s}}}{rate}))", "{{instance}}")),
+            overview_row(ctx, "MongoDB", "mongodb_up",
+                         Uptime(f"mongodb_instance_uptime_seconds{{{s}}}", "Time since mongod started."), [
+                InstanceStat("Connections", "Open client connections.", "short", f"mongodb_connections{{{current}}}"),
+                InstanceStat("Operations per second", "Inserts, queries, updates, deletes, getmores and commands.",
+                             "ops", f"rate(mongodb_op_counters_total{{{s}}}{rate})"),
             ]),
             ("Operations", [
                 graph("Operations by type", "Operations per second, by type.", "ops",

@@ -11,23 +11,34 @@ queries and commands, slow queries, InnoDB buffer pool, locks and network.
 from __future__ import annotations
 
 from config.exporters import ServiceExporterSettings
+from content.alert_factories import Ratio, counter_increase_alert, flag_alert, near_limit_alerts, used_over_limit
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import Context, make_uid
-from content.dashboards.panels import Query, graph, reachable, single
+from content.dashboards.panels import Query, graph
+from content.dashboards.service_overview import InstanceStat, Uptime, overview_row, share_of_limit, traffic_graph
 from content.integrations.services import (
-    Ratio,
+    NEAR_LIMIT_ABOVE,
+    NEAR_LIMIT_CRITICAL_ABOVE,
+    NEAR_LIMIT_FOR,
     ServiceIntegration,
-    counter_increase_alert,
-    flag_alert,
-    near_limit_alerts,
-    used_over_limit,
+    replication_lag_alerts,
 )
-from content.rules import Alert, Recording, gauge_fixture
+from content.rules import Alert, Recording
 from content.scrape import ScrapeJob
 from content.workload import CONFIG_DIR
 
 # The slave_status series carry these labels (one set per replication channel).
 CHANNEL = {"channel_name": "", "connection_name": "", "master_host": "primary", "master_uuid": ""}
+
+
+# Default thresholds (a stack moves any of them with `alertOverrides`); connections and
+# replication lag use the service integrations' shared levels (content/integrations/services.py).
+# More than five queries over long_query_time per five minutes, for ten: a query or an index
+# went wrong, beyond the odd report.
+SLOW_QUERIES_ABOVE = 5
+SLOW_QUERIES_FOR = "10m"
+# A replication thread stopped for two minutes did not just restart: it stopped on an error.
+THREAD_STOPPED_FOR = "2m"
 
 
 def connections(selector: str) -> Ratio:
@@ -65,43 +76,40 @@ class Mysql(ServiceIntegration):
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
-        lag = Alert(
-            name="MysqlReplicationLag",
-            # NULL (SQL thread stopped) is not exported: MysqlReplicationSqlThreadStopped covers it.
-            expr=f"mysql_slave_status_seconds_behind_master{{{sel}}} > $threshold",
-            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
-            summary="MySQL replica more than $threshold s behind",
-            description="Replica {{ $labels.instance }} is {{ $value | humanizeDuration }} behind "
-            "{{ $labels.master_host }}.",
-            fixture=gauge_fixture("mysql_slave_status_seconds_behind_master", sel, **CHANNEL),
-        )
         return super().alerts(own, job) + [
-            # 80%/90% of max_connections (151 by default): past it clients get "Too many connections".
-            *near_limit_alerts("MysqlTooManyConnections", connections(sel), sel, "MySQL", "connections",
-                               "max_connections"),
+            # Past max_connections (151 by default) clients get "Too many connections".
+            *near_limit_alerts("MysqlTooManyConnections", connections(sel), "MySQL", "connections",
+                               "max_connections", warning=NEAR_LIMIT_ABOVE, critical=NEAR_LIMIT_CRITICAL_ABOVE,
+                               for_=NEAR_LIMIT_FOR),
             counter_increase_alert(
-                "MysqlSlowQueries", "mysql_global_status_slow_queries", sel, threshold=5, severity="warning",
-                window="5m", for_="10m",
+                "MysqlSlowQueries", "mysql_global_status_slow_queries", sel, threshold=SLOW_QUERIES_ABOVE,
+                severity="warning", window="5m", for_=SLOW_QUERIES_FOR,
                 summary="MySQL runs more than $threshold slow queries per 5 minutes",
                 description="{{ $labels.instance }} logged {{ $value | humanize }} queries slower than "
                 "long_query_time in 5 minutes.",
             ),
             flag_alert(
-                "MysqlReplicationIoThreadStopped", "mysql_slave_status_slave_io_running", sel, "2m", "critical",
-                "MySQL replica stopped fetching from its primary",
+                "MysqlReplicationIoThreadStopped", "mysql_slave_status_slave_io_running", sel, THREAD_STOPPED_FOR,
+                "critical", "MySQL replica stopped fetching from its primary",
                 "The I/O thread of replica {{ $labels.instance }} is not running ({{ $value }}): it receives no "
                 "binlog from {{ $labels.master_host }}.",
                 **CHANNEL,
             ),
             flag_alert(
-                "MysqlReplicationSqlThreadStopped", "mysql_slave_status_slave_sql_running", sel, "2m", "critical",
-                "MySQL replica stopped applying changes",
+                "MysqlReplicationSqlThreadStopped", "mysql_slave_status_slave_sql_running", sel, THREAD_STOPPED_FOR,
+                "critical", "MySQL replica stopped applying changes",
                 "The SQL thread of replica {{ $labels.instance }} is not running ({{ $value }}): relayed changes "
                 "from {{ $labels.master_host }} are not applied.",
                 **CHANNEL,
             ),
-            lag,
-            lag.replace(threshold=300, for_="2m", severity="critical"),
+            # NULL (SQL thread stopped) is not exported: MysqlReplicationSqlThreadStopped covers it.
+            *replication_lag_alerts(
+                "MysqlReplicationLag", "mysql_slave_status_seconds_behind_master", sel,
+                summary="MySQL replica more than $threshold s behind",
+                description="Replica {{ $labels.instance }} is {{ $value | humanizeDuration }} behind "
+                "{{ $labels.master_host }}.",
+                **CHANNEL,
+            ),
         ]
 
     def dashboards(self, ctx: Context) -> list[Board]:
@@ -113,16 +121,12 @@ class Mysql(ServiceIntegration):
                   related=[(make_uid("alerts"), "Alerts overview"), (make_uid("node"), "Linux hosts")])
         return [add(
             b,
-            ("Overview", [
-                reachable(ctx, "mysql_up", "MySQL"),
-                single("Uptime", "Time since the server started.", "s",
-                       Query(f"max by (instance) ({st}uptime{{{s}}})", "{{instance}}")),
-                single("Connections used", "Connected threads as a share of max_connections.", "percentunit",
-                       # The recording rule MysqlTooManyConnections reads.
-                       Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
-                       levels=ctx.lines("MysqlTooManyConnections")),
-                single("Queries per second", "Statements the server executed per second.", "ops",
-                       Query(f"sum by (instance) (rate({st}queries{{{s}}}{rate}))", "{{instance}}")),
+            overview_row(ctx, "MySQL", "mysql_up", Uptime(f"{st}uptime{{{s}}}", "Time since the server started."), [
+                # The recording rule MysqlTooManyConnections reads.
+                share_of_limit(ctx, "Connections used", "Connected threads as a share of max_connections.",
+                               connections(s).query, "MysqlTooManyConnections"),
+                InstanceStat("Queries per second", "Statements the server executed per second.", "ops",
+                             f"rate({st}queries{{{s}}}{rate})"),
             ]),
             ("Load", [
                 graph("Commands", "SELECT, INSERT, UPDATE and DELETE per second.", "ops",
@@ -135,9 +139,7 @@ class Mysql(ServiceIntegration):
                       "attempts that failed, per second.", "ops",
                       Query(f"sum by (instance) (rate({st}slow_queries{{{s}}}{rate}))", "{{instance}} slow"),
                       Query(f"sum by (instance) (rate({st}aborted_connects{{{s}}}{rate}))", "{{instance}} aborted")),
-                graph("Network", "Bytes received and sent per second.", "Bps",
-                      Query(f"sum by (instance) (rate({st}bytes_received{{{s}}}{rate}))", "{{instance}} in"),
-                      Query(f"sum by (instance) (rate({st}bytes_sent{{{s}}}{rate}))", "{{instance}} out")),
+                traffic_graph(f"rate({st}bytes_received{{{s}}}{rate})", f"rate({st}bytes_sent{{{s}}}{rate})"),
             ]),
             ("InnoDB", [
                 graph("Buffer pool hit ratio", "Reads served from the buffer pool rather than disk.", "percentunit",

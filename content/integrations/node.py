@@ -12,6 +12,7 @@ and the file-system filter is the alerts' one, so the graph and the alert agree 
 from __future__ import annotations
 
 from config.exporters import ExporterSettings
+from content.alert_factories import Ratio, busy_share, flag_alert, gauge_alert, pair, ratio_alert, share
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import ORANGE, Context, make_uid
 from content.dashboards.panels import Query, graph, single
@@ -22,18 +23,55 @@ from content.workload import HostAccess
 
 # File systems that fill or turn read-only by design are left out of the disk alerts.
 FS_SELECTOR = 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs",mountpoint!~"/(run|boot|var/lib/docker/.+)($|/.*)"'
-# Default alert levels, as ratios; the dashboard draws its lines at the deployed alerts' levels.
-CPU_BUSY_ABOVE = 0.9  # HostHighCpuLoad
-MEMORY_AVAILABLE_BELOW = 0.1  # HostOutOfMemory (memory use above 1 - this)
-DISK_FREE_BELOW = 0.15  # HostDiskSpaceLow, warning
+# Default thresholds (a stack moves any of them with `alertOverrides`); the dashboard draws its
+# lines at the deployed alerts' levels.
+# HostHighCpuLoad: 90% busy for 10 minutes leaves no headroom for a burst; short peaks are normal.
+CPU_BUSY_ABOVE = 0.9
+CPU_BUSY_FOR = "10m"
+# HostOutOfMemory: under 10% available the kernel reclaims page cache hard and the OOM killer
+# is near (memory use above 1 - this). Memory runs out faster than CPU time: five minutes.
+MEMORY_AVAILABLE_BELOW = 0.1
+MEMORY_FOR = "5m"
+# HostDiskSpaceLow: 15% free is days of ordinary growth to act in; at 5% free, hours, so the
+# critical variant waits less.
+DISK_FREE_BELOW = 0.15
+DISK_FREE_FOR = "10m"
+DISK_FREE_CRITICAL_BELOW = 0.05
+DISK_FREE_CRITICAL_FOR = "5m"
+# HostDiskWillFillIn24Hours: only file systems already below 40% free (a nearly empty disk
+# that grows fast is no emergency), and the prediction must hold for an hour, so a log
+# rotation or a temporary file does not page.
+DISK_FILLS_FREE_BELOW = 0.4
+DISK_FILLS_FOR = "1h"
+# HostDiskIoSaturated: an average I/O queue above 10 requests makes every read wait behind
+# others; backups and batch jobs do that for minutes by design, not for half an hour.
+DISK_QUEUE_ABOVE = 10
+DISK_QUEUE_FOR = "30m"
+# HostFilesystemReadOnly: a remount for maintenance takes less than five minutes.
+READ_ONLY_FOR = "5m"
+# HostClockSkew: 50 ms off breaks the ordering of logs and traces across hosts, well before
+# TLS or Kerberos notice; NTP corrects a small step within minutes.
+CLOCK_SKEW_ABOVE = 0.05
+CLOCK_SKEW_FOR = "10m"
+# HostNetworkErrors: 1% of packets with errors is a bad cable, NIC or driver, not congestion.
+NETWORK_ERRORS_ABOVE = 0.01
+NETWORK_ERRORS_FOR = "10m"
 
 
-def cpu_utilisation(sel: str) -> str:
-    return f"instance:node_cpu_utilisation:rate5m{{{sel}}}"
+def cpu_busy(sel: str) -> Ratio:
+    """Share of CPU time not idle, per host (0..1), averaged over its cores; recorded."""
+    return busy_share("instance:node_cpu_utilisation:rate5m", "node_cpu_seconds_total", sel, "cpu", "0")
 
 
-def memory_utilisation(sel: str) -> str:
-    return f"instance:node_memory_utilisation:ratio{{{sel}}}"
+def memory_used(sel: str) -> Ratio:
+    """Share of memory in use (0..1): what is not available to new allocations; recorded."""
+
+    def inputs(used: float) -> list[Series]:
+        return [Series(f"node_memory_MemTotal_bytes{labels_of(sel)}", 1000),
+                Series(f"node_memory_MemAvailable_bytes{labels_of(sel)}", 1000 * (1 - used))]
+
+    return Ratio(f"1 - node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}}", inputs,
+                 "instance:node_memory_utilisation:ratio", sel)
 
 
 UID = make_uid("node")
@@ -56,33 +94,12 @@ class Node(Integration):
         return ["--path.rootfs=/host", "--no-collector.systemd"]
 
     def recording_rules(self, job: ScrapeJob) -> list[Recording]:
-        sel = job.selector
-        return [
-            # Share of CPU time not idle, per host (0..1), averaged over its cores.
-            Recording("instance:node_cpu_utilisation:rate5m",
-                      f'1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{{{sel},mode="idle"}}[5m]))'),
-            # Share of memory in use (0..1): what is not available to new allocations.
-            Recording("instance:node_memory_utilisation:ratio",
-                      f"1 - node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}}"),
-        ]
+        return [cpu_busy(job.selector).recording, memory_used(job.selector).recording]
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
         fs = f"{sel},{FS_SELECTOR}"
         disk = {"device": "sda1", "fstype": "ext4", "mountpoint": "/"}
-
-        def cpu(t, fire):
-            idle = (1 - t) * (0.5 if fire else 1.5)
-            return [Series(f"node_cpu_seconds_total{labels_of(sel, cpu='0', mode='idle')}", idle, rate=True)]
-
-        def memory(t, fire):
-            available = 1000 * (1 - t) * (0.5 if fire else 1.5)
-            return [Series(f"node_memory_MemTotal_bytes{labels_of(sel)}", 1000),
-                    Series(f"node_memory_MemAvailable_bytes{labels_of(sel)}", min(available, 1000))]
-
-        def space(t, fire):
-            return [Series(f"node_filesystem_size_bytes{labels_of(sel, **disk)}", 1000),
-                    Series(f"node_filesystem_avail_bytes{labels_of(sel, **disk)}", min(1000, 1000 * t * (0.5 if fire else 1.5)))]
 
         def fills(_t, fire):
             # 30% free, losing 10 bytes a second: empty within hours when firing, steady when quiet.
@@ -97,38 +114,30 @@ class Node(Integration):
                     Series(f"node_network_receive_errs_total{labels_of(sel, device='eth0')}", errors, rate=True),
                     Series(f"node_network_transmit_errs_total{labels_of(sel, device='eth0')}", errors, rate=True)]
 
-        space_alert = Alert(
-            name="HostDiskSpaceLow",
-            expr=f"node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}} < $threshold",
-            threshold=DISK_FREE_BELOW, threshold_kind="ratio", for_="10m", severity="warning",
-            summary="File system below $threshold free",
-            description="{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
-            fixture=space,
-        )
+        space = share("node_filesystem_avail_bytes", "node_filesystem_size_bytes", sel, filters=FS_SELECTOR,
+                      series_labels=disk)
         return [
-            Alert(
-                name="HostHighCpuLoad",
-                expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=CPU_BUSY_ABOVE, threshold_kind="ratio", for_="10m", severity="warning",
+            ratio_alert(
+                "HostHighCpuLoad", cpu_busy(sel), threshold=CPU_BUSY_ABOVE, for_=CPU_BUSY_FOR, severity="warning",
                 summary="Host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
-                fixture=cpu,
             ),
-            Alert(
-                name="HostOutOfMemory",
-                expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=round(1 - MEMORY_AVAILABLE_BELOW, 6), threshold_kind="ratio", for_="5m", severity="warning",
+            ratio_alert(
+                "HostOutOfMemory", memory_used(sel), threshold=round(1 - MEMORY_AVAILABLE_BELOW, 6), for_=MEMORY_FOR,
+                severity="warning",
                 summary="Host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory.",
-                fixture=memory,
             ),
-            space_alert,
-            space_alert.replace(threshold=0.05, for_="5m", severity="critical"),
+            *pair(ratio_alert(
+                "HostDiskSpaceLow", space, above=False, threshold=DISK_FREE_BELOW, for_=DISK_FREE_FOR, severity="warning",
+                summary="File system below $threshold free",
+                description="{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
+            ), critical=DISK_FREE_CRITICAL_BELOW, critical_for=DISK_FREE_CRITICAL_FOR),
             Alert(
                 name="HostDiskWillFillIn24Hours",
                 expr=(f"predict_linear(node_filesystem_avail_bytes{{{fs}}}[6h], 24 * 3600) < 0"
-                      f" and node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}} < 0.4"),
-                for_="1h", severity="warning",
+                      f" and node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}} < {DISK_FILLS_FREE_BELOW}"),
+                for_=DISK_FILLS_FOR, severity="warning",
                 summary="File system predicted full within 24 hours",
                 description="At the rate of the last 6 hours, {{ $labels.mountpoint }} on {{ $labels.instance }} "
                 "fills up within a day.",
@@ -137,28 +146,24 @@ class Node(Integration):
             Alert(
                 name="HostDiskIoSaturated",
                 expr=f"rate(node_disk_io_time_weighted_seconds_total{{{sel}}}[5m]) > $threshold",
-                threshold=10, threshold_kind="count", for_="30m", severity="warning",
+                threshold=DISK_QUEUE_ABOVE, threshold_kind="count", for_=DISK_QUEUE_FOR, severity="warning",
                 summary="Disk I/O queue above $threshold",
                 description="{{ $labels.device }} on {{ $labels.instance }} has an average I/O queue of "
                 "{{ $value | humanize }}: requests wait.",
                 fixture=lambda t, fire: [Series(f"node_disk_io_time_weighted_seconds_total{labels_of(sel, device='sda')}",
                                                 t * (2 if fire else 0.5), rate=True)],
             ),
-            Alert(
-                name="HostFilesystemReadOnly",
-                expr=f"node_filesystem_readonly{{{fs}}} == 1",
-                for_="5m", severity="critical",
-                summary="File system is read-only",
-                description="{{ $labels.mountpoint }} on {{ $labels.instance }} turned read-only (often a disk error).",
-                fixture=lambda _t, fire: [Series(f"node_filesystem_readonly{labels_of(sel, **disk)}", 1 if fire else 0)],
+            flag_alert(
+                "HostFilesystemReadOnly", "node_filesystem_readonly", sel, READ_ONLY_FOR, "critical",
+                "File system is read-only",
+                "{{ $labels.mountpoint }} on {{ $labels.instance }} turned read-only (often a disk error).",
+                bad=1, filters=FS_SELECTOR, **disk,
             ),
-            Alert(
-                name="HostClockSkew",
-                expr=f"abs(node_timex_offset_seconds{{{sel}}}) > $threshold",
-                threshold=0.05, threshold_kind="seconds", for_="10m", severity="warning",
+            gauge_alert(
+                "HostClockSkew", "node_timex_offset_seconds", sel, around="abs({})", threshold=CLOCK_SKEW_ABOVE,
+                threshold_kind="seconds", for_=CLOCK_SKEW_FOR, severity="warning",
                 summary="Host clock off by more than $threshold s",
                 description="The clock of {{ $labels.instance }} is {{ $value | humanizeDuration }} off: check NTP.",
-                fixture=lambda t, fire: [Series(f"node_timex_offset_seconds{labels_of(sel)}", t * (2 if fire else 0.5))],
             ),
             Alert(
                 name="HostNetworkErrors",
@@ -166,7 +171,7 @@ class Node(Integration):
                       f" + rate(node_network_transmit_errs_total{{{sel}}}[5m]))"
                       f" / (rate(node_network_receive_packets_total{{{sel}}}[5m])"
                       f" + rate(node_network_transmit_packets_total{{{sel}}}[5m])) > $threshold"),
-                threshold=0.01, threshold_kind="ratio", for_="10m", severity="warning",
+                threshold=NETWORK_ERRORS_ABOVE, threshold_kind="ratio", for_=NETWORK_ERRORS_FOR, severity="warning",
                 summary="Network errors above $threshold of packets",
                 description="{{ $labels.device }} on {{ $labels.instance }} drops {{ $value | humanizePercentage }} "
                 "of its packets on errors.",
@@ -181,8 +186,8 @@ class Node(Integration):
         idle, not_idle = ctx.sel('mode="idle"'), ctx.sel('mode!="idle"')
         cores = f"count by (instance) (node_cpu_seconds_total{{{idle}}})"
         # The recording rules HostHighCpuLoad and HostOutOfMemory read (content/integrations/node.py).
-        busy = f"max by (instance) ({cpu_utilisation(s)})"
-        mem_used = f"max by (instance) ({memory_utilisation(s)})"
+        busy = f"max by (instance) ({cpu_busy(s).query})"
+        mem_used = f"max by (instance) ({memory_used(s).query})"
         fs_used = f"1 - node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}}"
         cpu_level = ctx.lines("HostHighCpuLoad")
         mem_level = ctx.lines("HostOutOfMemory")

@@ -12,13 +12,34 @@ databases are left out: nothing runs in them.
 from __future__ import annotations
 
 from config.exporters import ServiceExporterSettings
+from content.alert_factories import Ratio, counter_increase_alert, gauge_alert, gauge_fixture, near_limit_alerts, pair
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import Context, make_uid
-from content.dashboards.panels import Query, graph, reachable, single
-from content.integrations.services import Ratio, ServiceIntegration, counter_increase_alert, near_limit_alerts
-from content.rules import Alert, Recording, Series, gauge_fixture, labels_of
+from content.dashboards.panels import Query, graph
+from content.dashboards.service_overview import InstanceStat, Uptime, overview_row, share_of_limit
+from content.integrations.services import (
+    NEAR_LIMIT_ABOVE,
+    NEAR_LIMIT_CRITICAL_ABOVE,
+    NEAR_LIMIT_FOR,
+    REPLICATION_LAG_ABOVE,
+    REPLICATION_LAG_CRITICAL_ABOVE,
+    REPLICATION_LAG_CRITICAL_FOR,
+    REPLICATION_LAG_FOR,
+    ServiceIntegration,
+)
+from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob
 from content.workload import CONFIG_DIR
+
+# Default thresholds (a stack moves any of them with `alertOverrides`); connections and
+# replication lag use the service integrations' shared levels (content/integrations/services.py).
+# Any deadlock: each one aborted a transaction the application then sees fail.
+DEADLOCKS_ABOVE = 0
+# A transaction open for five minutes holds its locks and keeps VACUUM from removing dead rows;
+# half an hour of it bloats tables and blocks migrations.
+LONG_TRANSACTION_ABOVE = 300
+LONG_TRANSACTION_CRITICAL_ABOVE = 1800
+LONG_TRANSACTION_FOR = "2m"  # a batch job's transaction may run for minutes by design
 
 
 def connections(selector: str) -> Ratio:
@@ -31,11 +52,10 @@ def connections(selector: str) -> Ratio:
                 Series(f"pg_settings_max_connections{labels_of(selector)}", 100)]
 
     return Ratio(
-        "instance:pg_connections:ratio",
         # The stack's labels stay, so dashboards filter the recorded series like the raw ones.
         f"sum by (job, instance, environment, cluster) (pg_stat_activity_count{{{selector}}})"
         f" / (max by (job, instance, environment, cluster) (pg_settings_max_connections{{{selector}}}) > 0)",
-        inputs,
+        inputs, record="instance:pg_connections:ratio", selector=selector,
     )
 
 
@@ -79,37 +99,35 @@ class Postgres(ServiceIntegration):
             # The exporter computes lag as "now - last replayed transaction" on replicas only
             # (0 on a primary); `is_replica` keeps a primary that was a replica out.
             expr=f"pg_replication_lag_seconds{{{sel}}} > $threshold and pg_replication_is_replica{{{sel}}} == 1",
-            threshold=60, threshold_kind="seconds", for_="5m", severity="warning",
+            threshold=REPLICATION_LAG_ABOVE, threshold_kind="seconds", for_=REPLICATION_LAG_FOR, severity="warning",
             summary="PostgreSQL replica more than $threshold s behind",
             description="Replica {{ $labels.instance }} last replayed a transaction {{ $value | humanizeDuration }} ago.",
             fixture=replica_lag,
         )
-        long_tx = Alert(
-            name="PostgresLongRunningTransaction",
-            # Open transactions hold locks and keep VACUUM from removing dead rows.
-            expr=f"max by (job, instance, datname) (pg_stat_activity_max_tx_duration{{{sel}}}) > $threshold",
-            threshold=300, threshold_kind="seconds", for_="2m", severity="warning",
+        # Open transactions hold locks and keep VACUUM from removing dead rows.
+        long_tx = gauge_alert(
+            "PostgresLongRunningTransaction", "pg_stat_activity_max_tx_duration", sel,
+            around="max by (job, instance, datname) ({})", threshold=LONG_TRANSACTION_ABOVE, threshold_kind="seconds",
+            for_=LONG_TRANSACTION_FOR, severity="warning",
             summary="PostgreSQL transaction open longer than $threshold s",
             description="A transaction in {{ $labels.datname }} on {{ $labels.instance }} has been open for "
             "{{ $value | humanizeDuration }}.",
-            fixture=gauge_fixture("pg_stat_activity_max_tx_duration", sel, datname="app", state="idle in transaction"),
+            datname="app", state="idle in transaction",
         )
         return super().alerts(own, job) + [
-            # 80%/90%: the last connections are reserved for superusers, so the application
-            # fails before 100%.
-            *near_limit_alerts("PostgresTooManyConnections", connections(sel), sel, "PostgreSQL", "connections",
-                               "max_connections"),
+            # The last connections are reserved for superusers, so the application fails before 100%.
+            *near_limit_alerts("PostgresTooManyConnections", connections(sel), "PostgreSQL", "connections",
+                               "max_connections", warning=NEAR_LIMIT_ABOVE, critical=NEAR_LIMIT_CRITICAL_ABOVE,
+                               for_=NEAR_LIMIT_FOR),
             counter_increase_alert(
-                "PostgresDeadlocks", "pg_stat_database_deadlocks", sel, threshold=0, severity="warning",
+                "PostgresDeadlocks", "pg_stat_database_deadlocks", sel, threshold=DEADLOCKS_ABOVE, severity="warning",
                 summary="PostgreSQL deadlocks",
                 description="{{ $value | humanize }} deadlocks in {{ $labels.datname }} on {{ $labels.instance }} "
                 "in 5 minutes: each one aborted a transaction.",
                 datname="app",
             ),
-            lag_alert,
-            lag_alert.replace(threshold=300, for_="2m", severity="critical"),
-            long_tx,
-            long_tx.replace(threshold=1800, severity="critical"),
+            *pair(lag_alert, critical=REPLICATION_LAG_CRITICAL_ABOVE, critical_for=REPLICATION_LAG_CRITICAL_FOR),
+            *pair(long_tx, critical=LONG_TRANSACTION_CRITICAL_ABOVE),
         ]
 
     def dashboards(self, ctx: Context) -> list[Board]:
@@ -121,16 +139,13 @@ class Postgres(ServiceIntegration):
                   related=[(make_uid("alerts"), "Alerts overview"), (make_uid("node"), "Linux hosts")])
         return [add(
             b,
-            ("Overview", [
-                reachable(ctx, "pg_up", "PostgreSQL"),
-                single("Uptime", "Time since the postmaster started.", "s",
-                       Query(f"time() - max by (instance) (pg_postmaster_start_time_seconds{{{s}}})", "{{instance}}")),
-                single("Connections used", "Backends as a share of max_connections.", "percentunit",
-                       # The recording rule PostgresTooManyConnections reads.
-                       Query(f"max by (instance) ({connections(s).of(s)})", "{{instance}}"),
-                       levels=ctx.lines("PostgresTooManyConnections")),
-                single("Database size", "Total size of the non-template databases.", "bytes",
-                       Query(f"sum by (instance) (pg_database_size_bytes{{{db}}})", "{{instance}}")),
+            overview_row(ctx, "PostgreSQL", "pg_up", Uptime(f"pg_postmaster_start_time_seconds{{{s}}}",
+                                                             "Time since the postmaster started.", started_at=True), [
+                # The recording rule PostgresTooManyConnections reads.
+                share_of_limit(ctx, "Connections used", "Backends as a share of max_connections.",
+                               connections(s).query, "PostgresTooManyConnections"),
+                InstanceStat("Database size", "Total size of the non-template databases.", "bytes",
+                             f"pg_database_size_bytes{{{db}}}"),
             ]),
             ("Throughput", [
                 graph("Transactions per second", "Commits and rollbacks per second, per database.", "ops",

@@ -25,14 +25,30 @@ from pydantic import Field
 
 from config.exporters import ScrapeTargetSettings
 from config.fields import HostPort
+from content.alert_factories import flag_alert, gauge_alert
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import ORANGE, RED, Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import ScrapeOnlyIntegration
-from content.rules import Alert, Series, gauge_fixture, labels_of
+from content.rules import Alert, Series, labels_of
 from content.scrape import ScrapeJob
 
 QUEUE = {"vhost": "/", "queue": "jobs"}  # the fixtures' queue
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# A thousand ready messages is minutes of work for a typical consumer pool: more, for a quarter
+# of an hour, means the consumers do not keep up. Queues that batch by design override it.
+BACKLOG_ABOVE = 1000
+# As many delivered but unacknowledged messages: consumers that took work and do not finish it.
+UNACKED_ABOVE = 1000
+# A backlog that lasts a quarter of an hour, not a burst the consumers will drain.
+QUEUE_FOR = "15m"
+# Any ready message in a queue with no consumer, for ten minutes: longer than a consumer's
+# redeploy takes, so nothing will drain it.
+WITHOUT_CONSUMERS_ABOVE = 0
+WITHOUT_CONSUMERS_FOR = "10m"
+# The memory alarm blocks publishers at once: a minute rules out a flapping watermark only.
+MEMORY_ALARM_FOR = "1m"
 
 
 UID = make_uid("rabbitmq")
@@ -42,6 +58,17 @@ class RabbitmqSettings(ScrapeTargetSettings):
     """RabbitMQ nodes with the `rabbitmq_prometheus` plugin (port 15692), one target per node."""
 
     targets: list[HostPort] = Field(default_factory=list, examples=[["rabbitmq:15692"]])
+
+
+def _queue_alert(name: str, metric: str, sel: str, threshold: float, summary: str, messages_are: str) -> Alert:
+    """Too many messages of one queue in one state (ready, unacknowledged) for QUEUE_FOR."""
+    return gauge_alert(
+        name, metric, sel, threshold=threshold, threshold_kind="count", for_=QUEUE_FOR, severity="warning",
+        summary=summary,
+        description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} has "
+        f"{{{{ $value }}}} messages {messages_are}",
+        **QUEUE,
+    )
 
 
 class Rabbitmq(ScrapeOnlyIntegration):
@@ -60,39 +87,23 @@ class Rabbitmq(ScrapeOnlyIntegration):
                     Series(f"rabbitmq_queue_consumers{labels_of(sel, **QUEUE)}", 0 if fire else 1)]
 
         return [
-            Alert(
-                name="RabbitmqQueueBacklog",
-                expr=f"rabbitmq_queue_messages_ready{{{sel}}} > $threshold",
-                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
-                summary="RabbitMQ queue holds more than $threshold ready messages",
-                description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} has "
-                "{{ $value }} messages waiting for a consumer.",
-                fixture=gauge_fixture("rabbitmq_queue_messages_ready", sel, **QUEUE),
-            ),
-            Alert(
-                name="RabbitmqUnackedMessagesHigh",
-                expr=f"rabbitmq_queue_messages_unacked{{{sel}}} > $threshold",
-                threshold=1000, threshold_kind="count", for_="15m", severity="warning",
-                summary="RabbitMQ queue has more than $threshold unacknowledged messages",
-                description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} has "
-                "{{ $value }} messages delivered but not acknowledged: consumers are stuck or slow.",
-                fixture=gauge_fixture("rabbitmq_queue_messages_unacked", sel, **QUEUE),
-            ),
+            _queue_alert("RabbitmqQueueBacklog", "rabbitmq_queue_messages_ready", sel, BACKLOG_ABOVE,
+                         "RabbitMQ queue holds more than $threshold ready messages", "waiting for a consumer."),
+            _queue_alert("RabbitmqUnackedMessagesHigh", "rabbitmq_queue_messages_unacked", sel, UNACKED_ABOVE,
+                         "RabbitMQ queue has more than $threshold unacknowledged messages",
+                         "delivered but not acknowledged: consumers are stuck or slow."),
             # The memory alarm blocks every publishing connection of the cluster until it clears.
-            Alert(
-                name="RabbitmqMemoryAlarm",
-                expr=f"rabbitmq_alarms_memory_used_watermark{{{sel}}} == 1",
-                for_="1m", severity="critical",
-                summary="RabbitMQ memory alarm: publishers are blocked",
-                description="Node {{ $labels.instance }} is above its memory high watermark (alarm {{ $value }}): "
+            flag_alert(
+                "RabbitmqMemoryAlarm", "rabbitmq_alarms_memory_used_watermark", sel, MEMORY_ALARM_FOR, "critical",
+                "RabbitMQ memory alarm: publishers are blocked",
+                "Node {{ $labels.instance }} is above its memory high watermark (alarm {{ $value }}): "
                 "RabbitMQ blocks all publishers until memory falls.",
-                fixture=lambda _t, fire: [Series(f"rabbitmq_alarms_memory_used_watermark{labels_of(sel)}",
-                                                 1 if fire else 0)],
+                bad=1,
             ),
             Alert(
                 name="RabbitmqQueueWithoutConsumers",
                 expr=f"rabbitmq_queue_messages_ready{{{sel}}} > $threshold and rabbitmq_queue_consumers{{{sel}}} == 0",
-                threshold=0, threshold_kind="count", for_="10m", severity="warning",
+                threshold=WITHOUT_CONSUMERS_ABOVE, threshold_kind="count", for_=WITHOUT_CONSUMERS_FOR, severity="warning",
                 summary="RabbitMQ queue has messages but no consumer",
                 description="Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) on {{ $labels.instance }} holds "
                 "{{ $value }} ready messages and has had no consumer for 10 minutes.",

@@ -14,21 +14,33 @@ from __future__ import annotations
 import json
 
 from config.exporters import ServiceExporterSettings
+from content.alert_factories import Ratio, counter_increase_alert, flag_alert, near_limit_alerts, used_over_limit
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import ORANGE, Context, make_uid
-from content.dashboards.panels import Query, graph, reachable, single
+from content.dashboards.panels import Query, graph
+from content.dashboards.service_overview import InstanceStat, Uptime, overview_row, traffic_graph
 from content.integrations.services import (
-    Ratio,
+    NEAR_LIMIT_ABOVE,
+    NEAR_LIMIT_CRITICAL_ABOVE,
+    NEAR_LIMIT_FOR,
     ServiceIntegration,
-    counter_increase_alert,
-    flag_alert,
-    near_limit_alerts,
-    ratio_fixture,
-    used_over_limit,
 )
 from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob
 from content.workload import CONFIG_DIR
+
+# Default thresholds (a stack moves any of them with `alertOverrides`).
+# Memory against maxmemory: with `noeviction` (a job queue) writes start failing at 100%, so
+# 85% warns and 95% pages. An allkeys-* cache lives at 100% by design and should disable
+# RedisMemoryHigh for its stack.
+MEMORY_ABOVE = 0.85
+MEMORY_CRITICAL_ABOVE = 0.95
+# Any refused connection: each one is a client that got an error.
+REJECTED_CONNECTIONS_ABOVE = 0
+# A replica that left five minutes ago is not restarting: it is lost.
+REPLICA_LOST_FOR = "5m"
+# A replica's link down for two minutes: longer than a master's restart or failover takes.
+MASTER_LINK_DOWN_FOR = "2m"
 
 
 def clients(selector: str) -> Ratio:
@@ -72,29 +84,31 @@ class Redis(ServiceIntegration):
         sel = job.selector
         mem = memory(sel)
 
+        def replica_lost(_t: float | None, fire: bool) -> list[Series]:
+            # Two replicas, then (fire) one drifting away: fewer now than at the hour's best.
+            return [Series(f"redis_connected_slaves{labels_of(sel)}", -1 / 1200 if fire else 0, rate=True, start=2)]
+
+        memory_alerts = near_limit_alerts("RedisMemoryHigh", mem, "Redis", "memory", "maxmemory",
+                                          warning=MEMORY_ABOVE, critical=MEMORY_CRITICAL_ABOVE, for_=NEAR_LIMIT_FOR)
+        share_fixture_of_pair = memory_alerts[0].fixture
+
         def memory_fixture(t: float | None, fire: bool) -> list[Series]:
             # The quiet case also holds an instance without maxmemory using far more memory than
             # the threshold would allow: "unlimited" must never read as "full".
-            series = ratio_fixture(mem.inputs)(t, fire)
+            series = share_fixture_of_pair(t, fire)
             if fire:
                 return series
             unlimited = labels_of(sel, instance="cache:9121")
             return series + [Series(f"redis_memory_used_bytes{unlimited}", 5e10),
                              Series(f"redis_memory_max_bytes{unlimited}", 0)]
 
-        def replica_lost(_t: float | None, fire: bool) -> list[Series]:
-            # Two replicas, then (fire) one drifting away: fewer now than at the hour's best.
-            return [Series(f"redis_connected_slaves{labels_of(sel)}", -1 / 1200 if fire else 0, rate=True, start=2)]
-
-        # 85%: with `noeviction` (a job queue) writes start failing at 100%; an allkeys-* cache
-        # lives at 100% by design and should disable this alert for its stack.
-        memory_alerts = [a.replace(fixture=memory_fixture) for a in near_limit_alerts(
-            "RedisMemoryHigh", mem, sel, "Redis", "memory", "maxmemory", warning=0.85, critical=0.95)]
-        return super().alerts(own, job) + memory_alerts + [
-            # 80%/90% of maxclients: past it Redis refuses every new connection.
-            *near_limit_alerts("RedisTooManyClients", clients(sel), sel, "Redis", "clients", "maxclients"),
+        return super().alerts(own, job) + [a.replace(fixture=memory_fixture) for a in memory_alerts] + [
+            # Past maxclients Redis refuses every new connection.
+            *near_limit_alerts("RedisTooManyClients", clients(sel), "Redis", "clients", "maxclients",
+                               warning=NEAR_LIMIT_ABOVE, critical=NEAR_LIMIT_CRITICAL_ABOVE, for_=NEAR_LIMIT_FOR),
             counter_increase_alert(
-                "RedisRejectedConnections", "redis_rejected_connections_total", sel, threshold=0, severity="critical",
+                "RedisRejectedConnections", "redis_rejected_connections_total", sel,
+                threshold=REJECTED_CONNECTIONS_ABOVE, severity="critical",
                 summary="Redis refuses connections",
                 description="Redis {{ $labels.instance }} refused {{ $value | humanize }} connections in 5 minutes "
                 "(maxclients reached): clients get errors.",
@@ -102,14 +116,14 @@ class Redis(ServiceIntegration):
             Alert(
                 name="RedisReplicaLost",
                 expr=f"redis_connected_slaves{{{sel}}} < max_over_time(redis_connected_slaves{{{sel}}}[1h])",
-                for_="5m", severity="warning",
+                for_=REPLICA_LOST_FOR, severity="warning",
                 summary="Redis master lost a replica",
                 description="Redis {{ $labels.instance }} has {{ $value }} connected replicas, fewer than "
                 "during the last hour.",
                 fixture=replica_lost,
             ),
             flag_alert(
-                "RedisMasterLinkDown", "redis_master_link_up", sel, "2m", "critical",
+                "RedisMasterLinkDown", "redis_master_link_up", sel, MASTER_LINK_DOWN_FOR, "critical",
                 "Redis replica lost its master",
                 "Replica {{ $labels.instance }} has no link to its master ({{ $value }}): it serves stale data "
                 "and stops catching up.",
@@ -125,14 +139,11 @@ class Redis(ServiceIntegration):
                   tags=("cache",))
         return [add(
             b,
-            ("Overview", [
-                reachable(ctx, "redis_up", "Redis"),
-                single("Uptime", "Time since the Redis server started.", "s",
-                       Query(f"max by (instance) (redis_uptime_in_seconds{{{s}}})", "{{instance}}")),
-                single("Clients", "Connected clients.", "short",
-                       Query(f"sum by (instance) (redis_connected_clients{{{s}}})", "{{instance}}")),
-                single("Memory used", "Memory Redis allocated for data and overhead.", "bytes",
-                       Query(f"sum by (instance) (redis_memory_used_bytes{{{s}}})", "{{instance}}")),
+            overview_row(ctx, "Redis", "redis_up",
+                         Uptime(f"redis_uptime_in_seconds{{{s}}}", "Time since the Redis server started."), [
+                InstanceStat("Clients", "Connected clients.", "short", f"redis_connected_clients{{{s}}}"),
+                InstanceStat("Memory used", "Memory Redis allocated for data and overhead.", "bytes",
+                             f"redis_memory_used_bytes{{{s}}}"),
             ]),
             ("Load", [
                 graph("Commands per second", "Commands processed per second, by command.", "ops",
@@ -146,9 +157,8 @@ class Redis(ServiceIntegration):
                       "workers do).", "short",
                       Query(f"sum by (instance) (redis_connected_clients{{{s}}})", "{{instance}} connected"),
                       Query(f"sum by (instance) (redis_blocked_clients{{{s}}})", "{{instance}} blocked")),
-                graph("Network", "Bytes received and sent per second.", "Bps",
-                      Query(f"sum by (instance) (rate(redis_net_input_bytes_total{{{s}}}{rate}))", "{{instance}} in"),
-                      Query(f"sum by (instance) (rate(redis_net_output_bytes_total{{{s}}}{rate}))", "{{instance}} out")),
+                traffic_graph(f"rate(redis_net_input_bytes_total{{{s}}}{rate})",
+                              f"rate(redis_net_output_bytes_total{{{s}}}{rate})"),
             ]),
             ("Memory and keys", [
                 graph("Memory", "Used memory, and maxmemory where one is set (above it Redis evicts or refuses "
@@ -157,11 +167,11 @@ class Redis(ServiceIntegration):
                       Query(f"sum by (instance) (redis_memory_max_bytes{{{s}}} > 0)", "{{instance}} maxmemory")),
                 graph("Clients against maxclients", "Connected clients over maxclients, the recorded ratio "
                       "RedisTooManyClients reads.", "percentunit",
-                      Query(f"max by (instance) ({clients(s).of(s)})", "{{instance}}"),
+                      Query(f"max by (instance) ({clients(s).query})", "{{instance}}"),
                       levels=ctx.lines("RedisTooManyClients"), max_value=1),
                 graph("Memory against maxmemory", "Used memory over maxmemory (only where a maxmemory is set), the "
                       "recorded ratio RedisMemoryHigh reads.", "percentunit",
-                      Query(f"max by (instance) ({memory(s).of(s)})", "{{instance}}"),
+                      Query(f"max by (instance) ({memory(s).query})", "{{instance}}"),
                       levels=ctx.lines("RedisMemoryHigh"), max_value=1),
                 graph("Keys", "Keys per database, and those with an expiry.", "short",
                       Query(f"sum by (db) (redis_db_keys{{{s}}})", "{{db}}"),

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 from config.exporters import ExportersBase, ExporterSettings, ScrapeTargetSettings
 from config.fields import Resources
 from config.settings import Images
+from content.alert_factories import target_down
 from content.images import image_ref
-from content.rules import Alert, Recording, RuleGroup, target_down
+from content.rules import Alert, Recording, RuleGroup
 from content.scrape import ScrapeJob
 from content.service_plan import Probe, SecretFile, ServicePlan
 from content.workload import AccessRule, Egress, HostAccess

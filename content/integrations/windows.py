@@ -11,29 +11,55 @@ Windows counterpart of the Linux host overview. Built when the windows integrati
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from pydantic import Field
 
 from config.exporters import ScrapeTargetSettings
 from config.fields import HostPort
+from content.alert_factories import Ratio, busy_share, flag_alert, pair, ratio_alert, share
 from content.dashboards.board import Board, add, board
 from content.dashboards.context import Context, make_uid
 from content.dashboards.panels import Query, graph, single
 from content.integrations.unit import ScrapeOnlyIntegration
-from content.rules import Alert, Recording, Series, labels_of, ratio_alert
+from content.rules import Alert, Recording, Series, labels_of
 from content.scrape import ScrapeJob
 
 # Volumes without a drive letter (recovery and system-reserved partitions) are full by design.
 VOLUMES = 'volume!~"HarddiskVolume.+"'
 
 
-def cpu_utilisation(sel: str) -> str:
-    return f"instance:windows_cpu_utilisation:rate5m{{{sel}}}"
+# Default thresholds (a stack moves any of them with `alertOverrides`), those of the Linux hosts
+# (content/integrations/node.py), for the same reasons.
+CPU_BUSY_ABOVE = 0.9  # no headroom left for a burst...
+CPU_BUSY_FOR = "10m"  # ... for longer than a peak lasts
+MEMORY_USED_ABOVE = 0.9  # under 10% available Windows pages hard to disk...
+MEMORY_FOR = "5m"  # ... and memory runs out faster than CPU time
+DISK_FREE_BELOW = 0.15  # days of ordinary growth to act in
+DISK_FREE_FOR = "10m"
+DISK_FREE_CRITICAL_BELOW = 0.05  # hours left...
+DISK_FREE_CRITICAL_FOR = "5m"  # ... so the critical variant waits less
+# A required service stopped for five minutes is not being restarted by its recovery actions.
+SERVICE_STOPPED_FOR = "5m"
 
 
-def memory_utilisation(sel: str) -> str:
-    return f"instance:windows_memory_utilisation:ratio{{{sel}}}"
+def cpu_busy(sel: str) -> Ratio:
+    """Share of CPU time not idle, per host (0..1), averaged over its cores; recorded."""
+    return busy_share("instance:windows_cpu_utilisation:rate5m", "windows_cpu_time_total", sel, "core", "0,0")
+
+
+def memory_used(sel: str) -> Ratio:
+    """Share of physical memory in use (0..1); recorded. windows_exporter 0.30 moved physical
+    memory to the memory collector; the `or` keeps hosts on older versions (os/cs collectors)
+    covered."""
+
+    def inputs(used: float) -> list[Series]:
+        return [Series(f"windows_memory_physical_total_bytes{labels_of(sel)}", 1000),
+                Series(f"windows_memory_available_bytes{labels_of(sel)}", 1000 * (1 - used))]
+
+    return Ratio(f"1 - (windows_memory_available_bytes{{{sel}}} / windows_memory_physical_total_bytes{{{sel}}}"
+                 f" or windows_os_physical_memory_free_bytes{{{sel}}} / windows_cs_physical_memory_bytes{{{sel}}})",
+                 inputs, "instance:windows_memory_utilisation:ratio", sel)
 
 
 def service_regex(services: list[str]) -> str:
@@ -70,68 +96,38 @@ class Windows(ScrapeOnlyIntegration):
     layer = "infrastructure"
 
     def recording_rules(self, job: ScrapeJob) -> list[Recording]:
-        sel = job.selector
-        return [
-            # Share of CPU time not idle, per host (0..1), averaged over its cores.
-            Recording("instance:windows_cpu_utilisation:rate5m",
-                      f'1 - avg without (core, mode) (rate(windows_cpu_time_total{{{sel},mode="idle"}}[5m]))'),
-            # Share of physical memory in use (0..1). windows_exporter 0.30 moved physical memory to
-            # the memory collector; the `or` keeps hosts on older versions (os/cs collectors) covered.
-            Recording("instance:windows_memory_utilisation:ratio",
-                      f"1 - (windows_memory_available_bytes{{{sel}}} / windows_memory_physical_total_bytes{{{sel}}}"
-                      f" or windows_os_physical_memory_free_bytes{{{sel}}} / windows_cs_physical_memory_bytes{{{sel}}})"),
-        ]
+        return [cpu_busy(job.selector).recording, memory_used(job.selector).recording]
 
     def alerts(self, own: WindowsSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector
-
-        def cpu(t: Optional[float], fire: bool) -> list[Series]:
-            idle = (1 - (t or 0.0)) * (0.5 if fire else 1.5)
-            return [Series(f"windows_cpu_time_total{labels_of(sel, core='0,0', mode='idle')}", min(idle, 1.0), rate=True)]
-
-        def memory(t: Optional[float], fire: bool) -> list[Series]:
-            available = 1000 * (1 - (t or 0.0)) * (0.5 if fire else 1.5)
-            return [Series(f"windows_memory_physical_total_bytes{labels_of(sel)}", 1000),
-                    Series(f"windows_memory_available_bytes{labels_of(sel)}", min(available, 1000))]
-
-        space = ratio_alert(
-            "WindowsDiskSpaceLow", "windows_logical_disk_free_bytes", "windows_logical_disk_size_bytes", sel,
-            filters=VOLUMES, above=False, threshold=0.15, for_="10m", severity="warning",
-            summary="Windows volume below $threshold free",
-            description="Volume {{ $labels.volume }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free.",
-            series_labels={"volume": "C:"},
-        )
+        space = share("windows_logical_disk_free_bytes", "windows_logical_disk_size_bytes", sel, filters=VOLUMES,
+                      series_labels={"volume": "C:"})
         alerts = [
-            Alert(
-                name="WindowsHighCpuLoad",
-                expr=f"{cpu_utilisation(sel)} > $threshold",
-                threshold=0.9, threshold_kind="ratio", for_="10m", severity="warning",
+            ratio_alert(
+                "WindowsHighCpuLoad", cpu_busy(sel), threshold=CPU_BUSY_ABOVE, for_=CPU_BUSY_FOR, severity="warning",
                 summary="Windows host CPU busier than $threshold",
                 description="CPU of {{ $labels.instance }} is {{ $value | humanizePercentage }} busy.",
-                fixture=cpu,
             ),
-            Alert(
-                name="WindowsOutOfMemory",
-                expr=f"{memory_utilisation(sel)} > $threshold",
-                threshold=0.9, threshold_kind="ratio", for_="5m", severity="warning",
+            ratio_alert(
+                "WindowsOutOfMemory", memory_used(sel), threshold=MEMORY_USED_ABOVE, for_=MEMORY_FOR, severity="warning",
                 summary="Windows host memory use above $threshold",
                 description="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its physical memory.",
-                fixture=memory,
             ),
-            space,
-            space.replace(threshold=0.05, for_="5m", severity="critical"),
+            *pair(ratio_alert(
+                "WindowsDiskSpaceLow", space, above=False, threshold=DISK_FREE_BELOW, for_=DISK_FREE_FOR, severity="warning",
+                summary="Windows volume below $threshold free",
+                description="Volume {{ $labels.volume }} on {{ $labels.instance }} has "
+                "{{ $value | humanizePercentage }} free.",
+            ), critical=DISK_FREE_CRITICAL_BELOW, critical_for=DISK_FREE_CRITICAL_FOR),
         ]
         if own.services:
-            first = own.services[0].lower()
-            alerts.append(Alert(
-                name="WindowsServiceNotRunning",
-                expr=f'windows_service_state{{{sel},name=~"{service_regex(own.services)}",state="running"}} == 0',
-                for_="5m", severity="critical",
-                summary="A required Windows service is not running",
-                description="Service {{ $labels.name }} on {{ $labels.instance }} has not been running for 5 minutes "
+            alerts.append(flag_alert(
+                "WindowsServiceNotRunning", "windows_service_state", sel, SERVICE_STOPPED_FOR, "critical",
+                "A required Windows service is not running",
+                "Service {{ $labels.name }} on {{ $labels.instance }} has not been running for 5 minutes "
                 "(value {{ $value }}).",
-                fixture=lambda _t, fire: [Series(
-                    f"windows_service_state{labels_of(sel, name=first, state='running')}", 0 if fire else 1)],
+                filters=f'name=~"{service_regex(own.services)}",state="running"',
+                name=own.services[0].lower(), state="running",
             ))
         return alerts
 
