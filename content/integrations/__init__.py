@@ -20,6 +20,7 @@ from content.integrations.kafka import Kafka
 from content.integrations.kubernetes import Kubernetes
 from content.integrations.mongodb import Mongodb
 from content.integrations.mysql import Mysql
+from content.integrations.nginx import Nginx
 from content.integrations.node import Node
 from content.integrations.postgres import Postgres
 from content.integrations.rabbitmq import Rabbitmq
@@ -39,6 +40,7 @@ INTEGRATIONS: tuple[Integration, ...] = (
     Rabbitmq(),
     Kafka(),
     Kubernetes(),
+    Nginx(),
 )
 
 BY_KEY: dict[str, Integration] = {integration.key: integration for integration in INTEGRATIONS}
