@@ -164,6 +164,15 @@ def test_prod_links_live_under_the_grafana_sub_path():
     assert "/grafana/d/monstack-alerts?${environment:queryparam}&${cluster:queryparam}" in urls
 
 
+@cache
+def integration_jobs() -> dict[str, tuple[str, ...]]:
+    """The scrape jobs of each integration with its example settings: an integration with
+    several (nginx: stub_status and access log) reads each metric from the job that exports it."""
+    topology = Topology(settings_of(with_every_integration(stack_raw("prod")), "prod"))
+    return {i.key: tuple(j.name for j in i.scrape_jobs(i.settings_model.model_validate(i.example), topology))
+            for i in INTEGRATIONS}
+
+
 def test_queries_start_from_the_scrape_job_selector():
     """No drift: every query of an integration's dashboard names its job as the rules do."""
     for _, d in all_sets():
@@ -171,7 +180,7 @@ def test_queries_start_from_the_scrape_job_selector():
         jobs = {"k8s-cluster": ("kube-state-metrics",), "k8s-nodes": ("kube-state-metrics",),
                 "k8s-workloads": ("kube-state-metrics", "cadvisor"),
                 "thanos": ("thanos-sidecar", "thanos-store", "thanos-compactor", "thanos-query"),
-                }.get(d.integration, (d.integration.removeprefix("app-"),))
+                }.get(d.integration) or integration_jobs().get(d.integration) or (d.integration.removeprefix("app-"),)
         every = 'job=~"' + "|".join(jobs) + '"'  # a panel over all of a dashboard's jobs
         if d.integration in ("self", "alerts"):
             continue
