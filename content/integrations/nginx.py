@@ -107,8 +107,9 @@ def connections(selector: str, max_connections: int) -> Ratio:
 
 
 def error_ratio(selector: str) -> Ratio:
-    """5xx responses over all responses, per mtail instance, over 5 minutes. No traffic: no series
-    (instead of a division by zero). The stack's labels stay (`without`), as on the raw series."""
+    """5xx responses over all responses, per mtail instance, over 5 minutes: 0 while none failed,
+    no series without traffic (instead of a division by zero). The stack's labels stay (`without`),
+    as on the raw series."""
 
     def inputs(ratio: float) -> list[Series]:
         return [Series(f"nginx_http_responses_total{labels_of(selector, code='200', **{'class': '2xx'})}",
@@ -118,7 +119,9 @@ def error_ratio(selector: str) -> Ratio:
 
     return Ratio(
         "instance:nginx_http_responses_5xx:ratio_rate5m",
-        f'sum without (code, class) (rate(nginx_http_responses_total{{{selector},class="5xx"}}[5m]))'
+        # `or 0 * ...`: a log without a single 5xx yet has no 5xx series; the share is then 0, not absent.
+        f'sum without (code, class) (rate(nginx_http_responses_total{{{selector},class="5xx"}}[5m])'
+        f" or 0 * rate(nginx_http_responses_total{{{selector}}}[5m]))"
         f" / (sum without (code, class) (rate(nginx_http_responses_total{{{selector}}}[5m])) > 0)",
         inputs,
     )
