@@ -9,13 +9,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 from config.settings import SECRET_KEYS
 from harness.live.bundle import dev_stack_config, render_dev_bundle
 from harness.live.processes import ProcessGroup, free_port, http_get, wait_for
 from harness.live.stack import SECRETS, WEB_USER, plan_args, rewrite_paths
+from harness.program import ProgramRun
 from harness.tools import tool
 
 
@@ -24,6 +25,7 @@ class LonePrometheus:
     group: ProcessGroup
     prometheus: str
     outdir: Path
+    run: Optional[ProgramRun] = None  # the program's records: other services' arguments (plan_args)
 
     @property
     def auth(self) -> tuple[str, str]:
@@ -55,7 +57,7 @@ def start_prometheus(workdir: Path, change: Callable[[dict[str, Any]], dict[str,
             f"--web.listen-address=127.0.0.1:{port}"]
     argv = [a if not a.startswith("--storage.tsdb.path=") else f"--storage.tsdb.path={workdir / 'data'}" for a in argv]
     group.start("prometheus", argv)
-    lone = LonePrometheus(group, f"http://127.0.0.1:{port}", outdir)
+    lone = LonePrometheus(group, f"http://127.0.0.1:{port}", outdir, run)
     try:
         def ready() -> bool:
             group.check_alive("prometheus")
