@@ -303,3 +303,24 @@ def test_no_model_validator_raises_a_bare_value_error():
             assert "raise ValueError" not in source, f"{model.__name__}.{decorator.func.__name__}"
             checked += 1
     assert checked >= 12
+
+
+# ---- the nginx integration's own settings -------------------------------------------------------
+
+NGINX = {"enabled": True, "address": "proxy:8080"}
+
+
+@pytest.mark.parametrize("stack, block, key, says, fix", [
+    ("dev", dict(NGINX, maxConnections=0), "exporters.nginx.maxConnections", "greater than 0",
+     "pulumi config set --path 'exporters.nginx.maxConnections' '1536'"),
+    ("dev", dict(NGINX, accessLog="logs/access.log"), "exporters.nginx.accessLog", "absolute path",
+     "pulumi config set --path 'exporters.nginx.accessLog' '/var/log/nginx/access.log'"),
+    ("dev", dict(NGINX, statusPath="stub_status"), "exporters.nginx.statusPath", "starting with '/'",
+     "pulumi config set --path 'exporters.nginx.statusPath' '/stub_status'"),
+    ("staging", NGINX, "exporters.nginx.enabled", "does not run on kubernetes", ""),
+])
+def test_bad_nginx_settings_name_key_value_and_fix(raw_config, stack, block, key, says, fix):
+    raw = raw_config(stack)
+    raw["exporters"] = {**raw.get("exporters", {}), "nginx": block}
+    message = problems_or_none(stack, raw)[key]
+    assert says in message and (not fix or f"fix: {fix} --stack {stack}" in message), message

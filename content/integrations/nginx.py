@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from typing import Annotated, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from config.exporters import ExporterSettings
 from config.fields import HostPort, Resources
@@ -74,9 +75,21 @@ counter nginx_access_log_unparsed_lines_total
 }
 """
 
-StatusPath = Annotated[str, Field(pattern=r"^/[^\s?#]*$", examples=["/stub_status"])]
-# An absolute file path: the host directory it is in is mounted, the file is what mtail follows.
-LogPath = Annotated[str, Field(pattern=r"^/(?:[^/\s]+/)*[^/\s]+$", examples=["/var/log/nginx/access.log"])]
+def _check_status_path(value: str) -> str:
+    if not re.fullmatch(r"/[^\s?#]*", value):
+        raise ValueError(f"{value!r} must be the URL path of nginx's stub_status location, starting with '/'")
+    return value
+
+
+def _check_log_path(value: str) -> str:
+    # The host directory it is in is mounted into the workload; the file is what mtail follows.
+    if not re.fullmatch(r"/(?:[^/\s]+/)*[^/\s]+", value):
+        raise ValueError(f"{value!r} must be the absolute path of nginx's access log file on the host")
+    return value
+
+
+StatusPath = Annotated[str, AfterValidator(_check_status_path)]
+LogPath = Annotated[str, AfterValidator(_check_log_path)]
 
 
 class NginxSettings(ExporterSettings):
@@ -84,10 +97,10 @@ class NginxSettings(ExporterSettings):
     writes its access log (for status codes)."""
 
     address: HostPort = Field(examples=["proxy:8080"])  # the listener with `stub_status` on it
-    status_path: StatusPath = "/stub_status"
+    status_path: StatusPath = Field("/stub_status", examples=["/stub_status"])
     # worker_processes × worker_connections of the nginx watched (the connection alerts' 100%).
     max_connections: int = Field(DEBIAN_MAX_CONNECTIONS, gt=0, le=10_000_000, examples=[1536])
-    access_log: Optional[LogPath] = None
+    access_log: Optional[LogPath] = Field(None, examples=["/var/log/nginx/access.log"])
 
 
 def connections(selector: str, max_connections: int) -> Ratio:
