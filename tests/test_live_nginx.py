@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from content.dashboards.common import fault_of, runnable
 from harness.live.nginx import start_live_nginx
 from harness.live.processes import wait_for
+from harness.panel_queries import fault_of, runnable
 
 pytestmark = pytest.mark.live
 

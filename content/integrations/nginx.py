@@ -1,11 +1,14 @@
-"""nginx as the reverse proxy in front of the application (memeit.pro), through two readers:
+"""nginx as the reverse proxy in front of the application (memeit.pro): connections and requests
+from its stub_status page, and the share of 5xx responses from its access log.
+
+Two readers, one workload:
 
 - nginx-prometheus-exporter reads nginx's `stub_status` page (job `nginx`): is nginx up, how many
   connections it holds against the `worker_processes × worker_connections` it can hold, how many
   requests it serves. stub_status knows no status codes.
 - mtail reads nginx's access log (job `nginx-log`, only with `accessLog` set) and counts responses
   by status code: the 5xx share users see. It runs as a sidecar of the exporter, with the log's
-  directory mounted read-only from the host, so the integration stays one workload.
+  directory mounted read-only from the host.
 
 It runs on Docker only: nginx there is a process or container on the stack's host, whose access
 log the sidecar can read. A Kubernetes cluster's proxy is its ingress controller, which serves
@@ -30,8 +33,12 @@ from pydantic import AfterValidator, Field
 from config.exporters import ExporterSettings
 from config.fields import HostPort, Resources
 from config.settings import Images
-from content.dashboards.common import ORANGE, Board, Context, Query, add, board, graph, make_uid, reachable, single
-from content.integrations.services import Ratio, flag_alert, near_limit_alerts, ratio_fixture
+from content.alert_factories import Ratio, flag_alert, near_limit_alerts, pair, share_fixture
+from content.dashboards.board import Board, add, board
+from content.dashboards.context import ORANGE, Context, make_uid
+from content.dashboards.panels import Query, graph, single
+from content.dashboards.service_overview import reachable
+from content.integrations.services import UNREACHABLE_FOR
 from content.integrations.unit import Integration
 from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
@@ -42,11 +49,13 @@ from content.workload import CONFIG_DIR, Egress, HostAccess
 # Debian's nginx.conf: `worker_processes auto` × `worker_connections 768`, i.e. 1536 on two cores.
 DEBIAN_MAX_CONNECTIONS = 1536
 # Connections against the limit: at 80% there is time to raise worker_connections (or find the
-# client holding connections open); at 90% a burst fills it and nginx stops accepting.
-CONNECTIONS_WARNING, CONNECTIONS_CRITICAL = 0.8, 0.9
+# client holding connections open); at 90% a burst fills it and nginx stops accepting. Five
+# minutes: keep-alive clients come and go in bursts, a level lasts.
+CONNECTIONS_ABOVE, CONNECTIONS_CRITICAL_ABOVE, CONNECTIONS_FOR = 0.8, 0.9, "5m"
 # Share of 5xx responses over 5 minutes. 5%: one request in twenty failing is far above a healthy
 # proxy's background of stray upstream timeouts; 20%: a backend is failing outright, users notice.
-ERRORS_WARNING, ERRORS_CRITICAL = 0.05, 0.2
+# Five minutes: longer than a backend's restart (a burst of 502s while it comes back).
+ERRORS_ABOVE, ERRORS_CRITICAL_ABOVE, ERRORS_FOR = 0.05, 0.2, "5m"
 # Below 0.1 request/s (6 a minute) the share is not alerted on: on a quiet night a single failed
 # request would otherwise be a 100% error ratio.
 MIN_REQUESTS_PER_SECOND = 0.1
@@ -113,9 +122,8 @@ def connections(selector: str, max_connections: int) -> Ratio:
                 Series(f"nginx_connections_writing{labels_of(selector)}", used * 0.25)]
 
     return Ratio(
-        CONNECTIONS_RECORD,
         f"(nginx_connections_active{{{selector}}} + nginx_connections_writing{{{selector}}}) / {max_connections}",
-        inputs,
+        inputs, CONNECTIONS_RECORD, selector,
     )
 
 
@@ -131,12 +139,11 @@ def error_ratio(selector: str) -> Ratio:
                        ratio, rate=True)]
 
     return Ratio(
-        "instance:nginx_http_responses_5xx:ratio_rate5m",
         # `or 0 * ...`: a log without a single 5xx yet has no 5xx series; the share is then 0, not absent.
         f'sum without (code, class) (rate(nginx_http_responses_total{{{selector},class="5xx"}}[5m])'
         f" or 0 * rate(nginx_http_responses_total{{{selector}}}[5m]))"
         f" / (sum without (code, class) (rate(nginx_http_responses_total{{{selector}}}[5m])) > 0)",
-        inputs,
+        inputs, "instance:nginx_http_responses_5xx:ratio_rate5m", selector,
     )
 
 
@@ -223,14 +230,14 @@ class Nginx(Integration):
             return errors_alerts(sel)
         return [
             flag_alert(
-                f"{alert_prefix(job.name)}Unreachable", "nginx_up", sel, "1m", "critical",
+                f"{alert_prefix(job.name)}Unreachable", "nginx_up", sel, UNREACHABLE_FOR, "critical",
                 "nginx is unreachable from its exporter",
                 "The exporter {{ $labels.instance }} cannot read nginx's stub_status (nginx_up is {{ $value }}): "
                 "nginx is down or the status listener moved.",
             ),
-            *near_limit_alerts("NginxConnectionsNearLimit", connections(sel, own.max_connections), sel, "nginx",
-                               "connections", "its connection limit",
-                               warning=CONNECTIONS_WARNING, critical=CONNECTIONS_CRITICAL),
+            *near_limit_alerts("NginxConnectionsNearLimit", connections(sel, own.max_connections), "nginx",
+                               "connections", "its connection limit", warning=CONNECTIONS_ABOVE,
+                               critical=CONNECTIONS_CRITICAL_ABOVE, for_=CONNECTIONS_FOR),
         ]
 
     def dashboards(self, ctx: Context) -> list[Board]:
@@ -285,7 +292,7 @@ class Nginx(Integration):
                       stacked=True),
                 graph("5xx share", "5xx responses over all responses in 5 minutes, the recorded ratio "
                       "NginxHigh5xxRatio reads (it waits for 0.1 request/s or more).", "percentunit",
-                      Query(f"max by (instance) ({errors.of(s)})", "{{instance}}"),
+                      Query(f"max by (instance) ({errors.query})", "{{instance}}"),
                       levels=ctx.lines("NginxHigh5xxRatio"), max_value=1),
                 graph("Responses by code", "Responses per second by status code.", "reqps",
                       Query(f"sum by (code) (rate(nginx_http_responses_total{{{s}}}{rate}))", "{{code}}")),
@@ -300,7 +307,7 @@ class Nginx(Integration):
 def errors_alerts(sel: str) -> list[Alert]:
     """The warning/critical pair on the 5xx share, guarded by a minimum of traffic."""
     errors = error_ratio(sel)
-    share = ratio_fixture(errors.inputs)
+    share = share_fixture(errors.inputs)
 
     def fixture(threshold: Optional[float], fire: bool) -> list[Series]:
         # The quiet case also holds an instance failing every request at a trickle below the
@@ -313,11 +320,11 @@ def errors_alerts(sel: str) -> list[Alert]:
 
     warning = Alert(
         name="NginxHigh5xxRatio",
-        expr=f"({errors.of(sel)} and {requests_rate(sel)} >= {MIN_REQUESTS_PER_SECOND:g}) > $threshold",
-        threshold=ERRORS_WARNING, threshold_kind="ratio", for_="5m", severity="warning",
+        expr=f"({errors.query} and {requests_rate(sel)} >= {MIN_REQUESTS_PER_SECOND:g}) > $threshold",
+        threshold=ERRORS_ABOVE, threshold_kind="ratio", for_=ERRORS_FOR, severity="warning",
         summary="nginx answers more than $threshold of requests with 5xx",
         description="{{ $value | humanizePercentage }} of the responses of {{ $labels.instance }} in 5 minutes "
         "were 5xx (from its access log).",
         fixture=fixture,
     )
-    return [warning, warning.replace(threshold=ERRORS_CRITICAL, severity="critical")]
+    return pair(warning, critical=ERRORS_CRITICAL_ABOVE)
