@@ -68,7 +68,7 @@ class Mongodb(ServiceIntegration):
     def secret_files(self, own: ServiceExporterSettings, password: str) -> dict[str, str]:
         return {}
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Recording]:
         return [connections(job.selector).recording]
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:

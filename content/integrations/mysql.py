@@ -71,7 +71,7 @@ class Mysql(ServiceIntegration):
         user = own.user or "exporter"
         return {"secrets/my.cnf": f"[client]\nuser={user}\npassword={password}\nhost={host}\nport={port}\n"}
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Recording]:
         return [connections(job.selector).recording]
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:

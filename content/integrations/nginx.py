@@ -40,7 +40,7 @@ from content.dashboards.panels import Query, graph, single
 from content.dashboards.service_overview import reachable
 from content.integrations.services import UNREACHABLE_FOR
 from content.integrations.unit import Integration
-from content.rules import Alert, Recording, RuleGroup, Series, alert_prefix, labels_of
+from content.rules import Alert, Recording, Series, alert_prefix, labels_of
 from content.scrape import ScrapeJob
 from content.service_plan import Probe, ServicePlan, Sidecar
 from content.topology import Topology
@@ -209,20 +209,13 @@ class Nginx(Integration):
             jobs.append(dataclasses.replace(self._job(own, where), name=LOG_JOB))
         return jobs
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: NginxSettings, job: ScrapeJob) -> list[Recording]:
         if job.name == LOG_JOB:
             return [error_ratio(job.selector).recording]
-        return []
+        return [connections(job.selector, own.max_connections).recording]
 
-    def rule_groups(self, own: NginxSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
-        """The base's groups, with the connection ratio added to the recording group: it divides
-        by a setting, and `recording_rules` sees only the job."""
-        groups = super().rule_groups(own, jobs)
-        ratio = connections(next(j for j in jobs if j.name == self.key).selector, own.max_connections).recording
-        recording = f"{self.key}-recording"
-        if groups[0].name == recording:
-            return [dataclasses.replace(groups[0], rules=(ratio, *groups[0].rules)), *groups[1:]]
-        return [RuleGroup(name=recording, rules=(ratio,), layer=self.layer), *groups]
+    def job_title(self, job: ScrapeJob) -> str:
+        return "nginx access log reader (mtail)" if job.name == LOG_JOB else self.title
 
     def alerts(self, own: NginxSettings, job: ScrapeJob) -> list[Alert]:
         sel = job.selector

@@ -93,7 +93,7 @@ class Node(Integration):
         # systemd is not reachable from a container; the host's root is mounted at /host.
         return ["--path.rootfs=/host", "--no-collector.systemd"]
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ExporterSettings, job: ScrapeJob) -> list[Recording]:
         return [cpu_busy(job.selector).recording, memory_used(job.selector).recording]
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:

@@ -84,7 +84,7 @@ class Postgres(ServiceIntegration):
             env["DATA_SOURCE_PASS_FILE"] = f"{CONFIG_DIR}/secrets/password"
         return env
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Recording]:
         return [connections(job.selector).recording]
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:

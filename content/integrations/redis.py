@@ -77,7 +77,7 @@ class Redis(ServiceIntegration):
         # redis_exporter reads a JSON map of address to password.
         return {"secrets/password.json": json.dumps({f"redis://{own.address}": password}, sort_keys=True)}
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Recording]:
         return [clients(job.selector).recording, memory(job.selector).recording]
 
     def alerts(self, own: ServiceExporterSettings, job: ScrapeJob) -> list[Alert]:

@@ -186,20 +186,24 @@ class Integration:
         """Alerts beyond target-down; selectors come from `job.selector`."""
         return []
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: ExporterSettings, job: ScrapeJob) -> list[Recording]:
         """Recording rules the alerts (and dashboards) read; selectors from `job.selector`."""
         return []
+
+    def job_title(self, job: ScrapeJob) -> str:
+        """What a job's target-down alert calls its targets (one title, unless a job differs)."""
+        return self.title
 
     def rule_groups(self, own: ExporterSettings, jobs: list[ScrapeJob]) -> list[RuleGroup]:
         """A `<key>-recording` group first when there are recording rules (so one evaluation
         fills them before the alerts read them), then the alerts, target-down first."""
         groups: list[RuleGroup] = []
-        recordings = [r for job in jobs for r in self.recording_rules(job)]
+        recordings = [r for job in jobs for r in self.recording_rules(own, job)]
         if recordings:
             groups.append(RuleGroup(name=f"{self.key}-recording", rules=tuple(recordings), layer=self.layer))
         rules: list[Alert] = []
         for job in jobs:
-            rules.append(target_down(job.name, job.selector, self.title))
+            rules.append(target_down(job.name, job.selector, self.job_title(job)))
             rules.extend(self.alerts(own, job))
         return groups + [RuleGroup(name=self.key, rules=tuple(rules), layer=self.layer)]
 

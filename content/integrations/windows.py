@@ -95,7 +95,7 @@ class Windows(ScrapeOnlyIntegration):
                "services": ["w3svc", "MSSQL$SQLEXPRESS"]}
     layer = "infrastructure"
 
-    def recording_rules(self, job: ScrapeJob) -> list[Recording]:
+    def recording_rules(self, own: WindowsSettings, job: ScrapeJob) -> list[Recording]:
         return [cpu_busy(job.selector).recording, memory_used(job.selector).recording]
 
     def alerts(self, own: WindowsSettings, job: ScrapeJob) -> list[Alert]:
