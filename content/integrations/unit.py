@@ -41,8 +41,10 @@ PLATFORMS = ("docker", "kubernetes")
 
 
 class Integration:
-    """Base of every integration. Subclasses set the class attributes and override
-    the methods whose defaults do not fit."""
+    """Base of every integration. Subclasses set the class attributes and override the methods
+    whose defaults do not fit, in this order: settings and images; how the workload runs
+    (`args`, `env`, `files`, `secret_files`, `service_plan`); where it is scraped (`scrape_jobs`);
+    what it alerts on and records (`alerts`, `recording_rules`); what it shows (`dashboards`)."""
 
     key: ClassVar[str]  # settings key under `exporters`; also the scrape job name
     title: ClassVar[str]
@@ -75,6 +77,9 @@ class Integration:
     # The variable that carries the exporter's password, for an exporter that reads it from no
     # file (percona's mongodb_exporter); None: the password reaches it as `secret_files`.
     secret_env: ClassVar[Optional[str]] = None
+    # False: something else runs the exporter (a Windows host, a broker's built-in endpoint);
+    # we only scrape the `targets` of its settings, and the plan declares no container.
+    runs_workload: ClassVar[bool] = True
 
     @property
     def image_key(self) -> str:
@@ -88,10 +93,6 @@ class Integration:
     def image_of(self, name: str, images: Images) -> str:
         """The reference to pull for its image `name`, after the stack's mirror and overrides."""
         return image_ref(name, self.pinned_images()[name], images)
-
-    # False: something else runs the exporter (a Windows host, a broker's built-in endpoint);
-    # we only scrape the `targets` of its settings, and the plan declares no container.
-    runs_workload: ClassVar[bool] = True
 
     @property
     def service(self) -> str:
