@@ -63,13 +63,11 @@ class MonitoringStack(pulumi.ComponentResource):
         if settings.grafana.manage_by_api and external is not None:
             # An existing Grafana run apart from the stack: the one Grafana an API call can rely on.
             secret_fields, plain_fields = grafana.datasource_api_fields(settings.web_tls)
-            source = grafana.datasource(topology, settings.web_user, settings.prometheus.scrape_interval,
-                                        settings.thanos is not None, settings.web_tls)
             self.dashboards = Dashboards(f"{name}-dashboards", DashboardsArgs(
                 external=external,
                 teams=tuple(settings.grafana.teams),
                 dashboards=plan.dashboards,
-                datasource=grafana.external_datasource(source, external, topology),
+                datasource=grafana.external_datasource(plan.datasource, external, topology),
                 secret_fields=secret_fields,
                 plain_fields=plain_fields,
                 secrets=secrets,

@@ -16,7 +16,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from config.alerting import alerting_problems
-from config.errors import _ABSENT, Problem, SettingsError, problems_from_validation, set_command
+from config.errors import _ABSENT, Problem, problems_from_validation, set_command
 from config.grafana import grafana_problems
 from config.prometheus import HEADROOM_MIN_GB, VOLUME_HEADROOM, prometheus_volume_floor
 from config.receivers import Alerting
@@ -96,23 +96,11 @@ class Checked:
     problems: tuple[Problem, ...]
 
 
-def validate(raw: dict[str, Any], secret_keys: set[str], project: str, stack: str,
-             model: type[Settings] = Settings) -> LoadedSettings:
-    """The settings of a stack's raw config (key -> decoded value), or SettingsError with every
-    problem the config's own checks find. Touches no Pulumi API, so tests and the preview run
-    exactly the checks `pulumi up` runs. `model` is the stack's schema (the program's adds one
-    `exporters` field per integration: content.validation)."""
-    checked = check(raw, secret_keys, stack, model)
-    if checked.problems:
-        raise SettingsError(project, stack, list(checked.problems))
-    assert checked.settings is not None
-    return LoadedSettings(settings=checked.settings, secrets=checked.secrets, project=project, stack=stack)
-
-
-def check(raw: dict[str, Any], secret_keys: set[str], stack: str, model: type[Settings] = Settings) -> Checked:
+def check(raw: dict[str, Any], secret_keys: set[str], stack: str, model: type[Settings]) -> Checked:
     """Every problem of the config on its own (shape, types, cross-field rules, secrets), without
     raising, so that a caller can add the checks that need the generated content and report
-    all of them at once. Unknown keys reach the model, which rejects them with the nearest
+    all of them at once. `model` is the stack's schema (content.validation's adds one `exporters`
+    field per integration). Unknown keys reach the model, which rejects them with the nearest
     valid names."""
     model_keys = {f.alias or n for n, f in model.model_fields.items()}
     possible_secrets = set(SECRET_KEYS) | _referenced_secrets(raw)

@@ -50,8 +50,8 @@ def external_datasource(source: dict[str, Any], external: ExternalGrafana, topol
     same, but at the address from which that Grafana reaches Prometheus."""
     # Thanos Query is not exposed outside the cluster: an external Grafana reads Prometheus through
     # its Ingress (or `prometheusUrl`), so it is no Thanos-type source even with Thanos on.
-    source["jsonData"] = {k: v for k, v in source["jsonData"].items() if k != "prometheusType"}
-    return {**source, "url": external.prometheus_url or topology.external_url("prometheus")}
+    json_data = {k: v for k, v in source["jsonData"].items() if k != "prometheusType"}
+    return {**source, "jsonData": json_data, "url": external.prometheus_url or topology.external_url("prometheus")}
 
 
 def datasource_secure_fields(web_tls: Optional[WebTls]) -> dict[str, str]:

@@ -49,4 +49,5 @@ def build_plan(settings: Settings, salt_seed: str) -> StackPlan:
             reads=thanos_plan.QUERY if settings.thanos else "prometheus"),
     )
     return StackPlan(services=services, jobs=content.jobs, rule_groups=content.rule_groups,
-                     generated_rule_groups=content.generated_rule_groups, dashboards=content.dashboards)
+                     generated_rule_groups=content.generated_rule_groups, dashboards=content.dashboards,
+                     datasource=datasource)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from config.fields import Resources
 from content.dashboards import DashboardFile
@@ -157,6 +157,9 @@ class StackPlan:
     # Every dashboard: provisioning files of the stack's Grafana, and with `grafana.manageByApi`
     # the same JSON through the API of an external Grafana.
     dashboards: tuple[DashboardFile, ...] = ()
+    # Grafana's Prometheus data source (content.grafana.datasource): provisioned from a file, and
+    # with `grafana.manageByApi` declared in the external Grafana at its own address.
+    datasource: dict[str, Any] = field(default_factory=dict)
 
     def service(self, name: str) -> ServicePlan:
         return next(s for s in self.services if s.name == name)

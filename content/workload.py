@@ -46,3 +46,8 @@ class Egress:
     services: tuple[str, ...] = ()  # other services of the stack (their port)
     ports: tuple[int, ...] = ()  # TCP ports outside the stack (a database an exporter reads)
     cluster_api: bool = False  # the Kubernetes API server
+
+    @classmethod
+    def to_address(cls, address: str) -> Egress:
+        """Egress to the port of one `host:port` outside the stack (the service an exporter reads)."""
+        return cls(ports=(int(address.rsplit(":", 1)[1]),))

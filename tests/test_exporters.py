@@ -208,3 +208,10 @@ def test_disabled_exporter_has_no_job_and_no_rules():
     files = bundle_files(run.records)
     assert "prometheus/rules/cadvisor.yml" not in files
     assert "job_name: cadvisor" not in files["prometheus/prometheus.yml"]
+
+
+def test_integration_keys_are_unique():
+    """A key names the settings block, the job and the rule file: two integrations sharing one
+    would silently merge in the derived settings schema."""
+    keys = [i.key for i in INTEGRATIONS]
+    assert len(set(keys)) == len(keys), sorted(k for k in keys if keys.count(k) > 1)

@@ -43,9 +43,6 @@ INTEGRATIONS: tuple[Integration, ...] = (
     Nginx(),
 )
 
-BY_KEY: dict[str, Integration] = {integration.key: integration for integration in INTEGRATIONS}
-assert len(BY_KEY) == len(INTEGRATIONS), "two integrations share a key"
-
 
 def _default(model: type) -> Optional[Any]:
     """A block's default when a stack leaves it out: the model's defaults when it has no required

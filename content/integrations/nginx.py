@@ -177,7 +177,7 @@ class Nginx(Integration):
         return [f"--nginx.scrape-uri=http://{own.address}{own.status_path}"]
 
     def egress_for(self, own: NginxSettings) -> Egress:
-        return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))
+        return Egress.to_address(own.address)
 
     def files(self, own: NginxSettings) -> dict[str, str]:
         return {f"{MTAIL_DIR}/nginx.mtail": MTAIL_PROGRAM} if own.access_log else {}

@@ -57,7 +57,7 @@ class ServiceIntegration(Integration):
         return own.password_secret
 
     def egress_for(self, own: ServiceExporterSettings) -> Egress:
-        return Egress(ports=(int(own.address.rsplit(":", 1)[1]),))
+        return Egress.to_address(own.address)
 
     def alerts(self, own: ExporterSettings, job: ScrapeJob) -> list[Alert]:
         return [flag_alert(
